@@ -1,0 +1,66 @@
+/** Domain vocabulary shared by the core and the shell. No I/O. */
+import type { FaultClass } from '../protocol/probe-result.ts';
+export type { CameraState, GridKind, StateCounts } from '../metrics/source.ts';
+import type { CameraState, GridKind } from '../metrics/source.ts';
+
+export const CAMERA_STATES = ['online', 'offline', 'unknown', 'maintenance'] as const;
+export const GRID_KINDS = ['urban', 'rural', 'dedicated'] as const;
+
+export interface Town {
+  id: string;
+  name: string;
+  /** 镇 town or 街道 street */
+  kind: 'town' | 'street';
+}
+
+export interface Community {
+  id: string;
+  townId: string;
+  name: string;
+  /** 社区 community or 村 village */
+  kind: 'community' | 'village';
+}
+
+export interface Grid {
+  id: string;
+  communityId: string;
+  townId: string;
+  name: string;
+  kind: GridKind;
+}
+
+/** Why a camera changed state (stored with the transition). */
+export type TransitionReason = 'probe' | 'stale' | 'maintenance_start' | 'maintenance_end' | 'restored';
+
+export interface Transition {
+  camera: string;
+  from: CameraState;
+  to: CameraState;
+  /** hub time the change was decided, epoch ms */
+  at: number;
+  /** when the new state really began: offline counts from the last success */
+  since: number;
+  fault: FaultClass | null;
+  reason: TransitionReason;
+}
+
+export interface MonitorConfig {
+  /** consecutive failures before offline */
+  failuresToOffline: number;
+  /** consecutive successes before online (from offline) */
+  successesToOnline: number;
+  /** no result for this long → unknown (agent or uplink down is never offline) */
+  staleAfterMs: number;
+  /** local time zone of the county, minutes east of UTC (China: +480) */
+  tzOffsetMinutes: number;
+  /** |clock offset| beyond this counts as drifting (时钟一致率) */
+  clockDriftThresholdMs: number;
+}
+
+export const DEFAULT_MONITOR_CONFIG: MonitorConfig = {
+  failuresToOffline: 3,
+  successesToOnline: 2,
+  staleAfterMs: 120_000,
+  tzOffsetMinutes: 480,
+  clockDriftThresholdMs: 10_000,
+};

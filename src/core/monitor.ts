@@ -1,0 +1,204 @@
+/**
+ * The hub's authoritative in-memory view of the county: one state machine per
+ * camera and one tally per grid. Takes probe results and time as arguments and
+ * returns transitions; does no I/O (the shell persists what it returns).
+ *
+ * Rules (DESIGN.md "Domain rules"):
+ *  - offline after N consecutive failures; from offline, online after M successes;
+ *    from unknown the first success is enough (there is nothing to debounce against);
+ *  - offline time counts from the last success, not from detection;
+ *  - no fresh evidence for `staleAfterMs` → unknown (never offline);
+ *  - maintenance cameras are excluded from rates and ignore results;
+ *  - a result not newer than the last one applied for that camera changes nothing
+ *    (replays are harmless even without the batch ledger).
+ */
+import type { FaultClass, ProbeResult } from '../protocol/probe-result.ts';
+import { GridTally } from './grid-tally.ts';
+import type { CameraState, Grid, MonitorConfig, Transition, TransitionReason } from './model.ts';
+
+export interface CameraEntry {
+  readonly code: string;
+  readonly gridId: string;
+  readonly siteId: string | null;
+  agentId: string | null;
+  tally: GridTally;
+  state: CameraState;
+  /** when the current state began (offline: the last success) */
+  stateSince: number;
+  okStreak: number;
+  failStreak: number;
+  /** evidence time of the first result of the current streak */
+  streakStart: number;
+  lastSuccessAt: number | null;
+  /** agent timestamp of the newest applied result (replay guard) */
+  lastResultAt: number;
+  /** hub time the newest result arrived */
+  lastSeenAt: number;
+  fault: FaultClass | null;
+  clockOffsetMs: number | null;
+}
+
+export interface CameraSpec {
+  code: string;
+  gridId: string;
+  siteId: string | null;
+  agentId: string | null;
+}
+
+export type ItemVerdict = 'applied' | 'old' | 'unknown_camera' | 'not_assigned';
+
+export class Monitor {
+  readonly cameras = new Map<string, CameraEntry>();
+  readonly grids = new Map<string, { grid: Grid; tally: GridTally }>();
+  private pending: Transition[] = [];
+
+  constructor(
+    readonly config: MonitorConfig,
+    grids: Grid[],
+    cameras: CameraSpec[],
+    now: number,
+  ) {
+    for (const g of grids) this.grids.set(g.id, { grid: g, tally: new GridTally(now, config.tzOffsetMinutes) });
+    for (const c of cameras) this.addCamera(c, now);
+  }
+
+  addCamera(spec: CameraSpec, now: number, state: CameraState = 'unknown', since = now): CameraEntry {
+    const g = this.grids.get(spec.gridId);
+    if (!g) throw new Error(`camera ${spec.code}: unknown grid ${spec.gridId}`);
+    const cam: CameraEntry = {
+      code: spec.code,
+      gridId: spec.gridId,
+      siteId: spec.siteId,
+      agentId: spec.agentId,
+      tally: g.tally,
+      state,
+      stateSince: since,
+      okStreak: 0,
+      failStreak: 0,
+      streakStart: now,
+      lastSuccessAt: null,
+      lastResultAt: -Infinity,
+      lastSeenAt: now,
+      fault: null,
+      clockOffsetMs: null,
+    };
+    g.tally.move(null, state, now);
+    this.cameras.set(spec.code, cam);
+    return cam;
+  }
+
+  removeCamera(code: string, now: number): void {
+    const cam = this.cameras.get(code);
+    if (!cam) return;
+    cam.tally.move(cam.state, null, now);
+    this.cameras.delete(code);
+  }
+
+  /** Apply one result from `agentId`; transitions accumulate until `drainTransitions()`. */
+  apply(agentId: string, r: ProbeResult, now: number): ItemVerdict {
+    const cam = this.cameras.get(r.camera);
+    if (!cam) return 'unknown_camera';
+    if (cam.agentId !== agentId) return 'not_assigned';
+    if (r.at <= cam.lastResultAt) return 'old';
+    cam.lastResultAt = r.at;
+    cam.lastSeenAt = now;
+    if (r.clockOffsetMs !== null) cam.clockOffsetMs = r.clockOffsetMs;
+    // evidence time in hub terms: the agent's clock, bounded by what the hub can believe
+    const t = Math.min(now, Math.max(r.at, now - this.config.staleAfterMs, cam.stateSince));
+    const { failuresToOffline, successesToOnline } = this.config;
+
+    if (r.fault === null) {
+      if (cam.okStreak === 0) cam.streakStart = t;
+      cam.okStreak += 1;
+      cam.failStreak = 0;
+      cam.lastSuccessAt = t;
+      if (cam.state === 'unknown') this.transition(cam, 'online', t, now, 'probe');
+      else if (cam.state === 'offline' && cam.okStreak >= successesToOnline) {
+        cam.fault = null;
+        this.transition(cam, 'online', cam.streakStart, now, 'probe');
+      }
+    } else {
+      if (cam.failStreak === 0) cam.streakStart = t;
+      cam.failStreak += 1;
+      cam.okStreak = 0;
+      cam.fault = r.fault;
+      if ((cam.state === 'online' || cam.state === 'unknown') && cam.failStreak >= failuresToOffline) {
+        this.transition(cam, 'offline', cam.lastSuccessAt ?? cam.streakStart, now, 'probe');
+      }
+    }
+    return 'applied';
+  }
+
+  /** Cameras without fresh evidence become unknown. Call every few seconds. */
+  sweep(now: number): number {
+    const limit = now - this.config.staleAfterMs;
+    let n = 0;
+    for (const cam of this.cameras.values()) {
+      if ((cam.state === 'online' || cam.state === 'offline') && cam.lastSeenAt < limit) {
+        cam.okStreak = 0;
+        cam.failStreak = 0;
+        this.transition(cam, 'unknown', now, now, 'stale');
+        n++;
+      }
+    }
+    return n;
+  }
+
+  setMaintenance(code: string, on: boolean, now: number): boolean {
+    const cam = this.cameras.get(code);
+    if (!cam) return false;
+    if (on && cam.state !== 'maintenance') this.transition(cam, 'maintenance', now, now, 'maintenance_start');
+    if (!on && cam.state === 'maintenance') {
+      cam.okStreak = 0;
+      cam.failStreak = 0;
+      this.transition(cam, 'unknown', now, now, 'maintenance_end');
+    }
+    return true;
+  }
+
+  /**
+   * Rebuild from stored transitions (restart). `initial` is each camera's state at
+   * `from` (the month start); `history` are the transitions after it, oldest first.
+   */
+  replay(initial: Map<string, { state: CameraState; since: number }>, history: Iterable<Transition>, from: number, now: number): void {
+    for (const g of this.grids.values()) g.tally = new GridTally(from, this.config.tzOffsetMinutes);
+    for (const [code, cam] of this.cameras) {
+      const init = initial.get(code);
+      const tally = this.grids.get(cam.gridId)!.tally;
+      Object.assign(cam, { tally, state: init?.state ?? 'unknown', stateSince: init?.since ?? from });
+      tally.move(null, cam.state, from);
+    }
+    for (const tr of history) {
+      const cam = this.cameras.get(tr.camera);
+      if (!cam) continue;
+      this.shift(cam, tr.to, tr.since, tr.at);
+      if (tr.to === 'online' || tr.to === 'offline') cam.fault = tr.fault;
+    }
+    for (const cam of this.cameras.values()) {
+      cam.lastSeenAt = now; // restored states live until the staleness rule says otherwise
+      if (cam.state === 'online') cam.lastSuccessAt = now;
+    }
+    for (const g of this.grids.values()) g.tally.accrue(now);
+    this.pending = [];
+  }
+
+  drainTransitions(): Transition[] {
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  private transition(cam: CameraEntry, to: CameraState, since: number, now: number, reason: TransitionReason): void {
+    const from = cam.state;
+    this.shift(cam, to, since, now);
+    this.pending.push({ camera: cam.code, from, to, at: now, since, fault: to === 'offline' ? cam.fault : null, reason });
+  }
+
+  private shift(cam: CameraEntry, to: CameraState, since: number, now: number): void {
+    const from = cam.state;
+    cam.tally.move(from, to, now);
+    cam.tally.reattribute(from, to, Math.max(since, cam.stateSince));
+    cam.state = to;
+    cam.stateSince = since;
+  }
+}

@@ -1,0 +1,61 @@
+/** Reads the county structure (no credentials) and agent assignments from the database. */
+import type { Community, Grid, Town } from '../core/model.ts';
+import type { AgentCamera } from '../protocol/probe-result.ts';
+import type { Database } from './client.ts';
+import type { SecretBox } from './secret-box.ts';
+
+export interface CameraInfo {
+  code: string;
+  name: string;
+  gridId: string;
+  siteId: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  vendor: string | null;
+  agentId: string | null;
+}
+
+export interface CountyStructure {
+  countyName: string;
+  towns: Town[];
+  communities: Community[];
+  grids: Grid[];
+  cameras: CameraInfo[];
+  agents: { id: string; name: string; tokenHash: string }[];
+}
+
+export async function loadStructure(db: Database): Promise<CountyStructure> {
+  const [towns, communities, grids, cameras, agents] = await Promise.all([
+    db.query<Town>(`select id, name, kind from towns order by id`),
+    db.query<Community>(`select id, town_id as "townId", name, kind from communities order by id`),
+    db.query<Grid>(`select id, community_id as "communityId", town_id as "townId", name, kind from grids order by id`),
+    db.query<CameraInfo>(
+      `select code, name, grid_id as "gridId", site_id as "siteId", latitude, longitude, vendor, agent_id as "agentId" from cameras order by code`,
+    ),
+    db.query<{ id: string; name: string; tokenHash: string }>(`select id, name, token_hash as "tokenHash" from agents order by id`),
+  ]);
+  return { countyName: '', towns, communities, grids, cameras, agents };
+}
+
+/** The cameras an agent probes, with credentials decrypted: only ever sent to that agent. */
+export async function loadAgentCameras(db: Database, agentId: string, box: SecretBox): Promise<AgentCamera[]> {
+  const rows = await db.query<{
+    code: string; host: string; onvifPort: number; onvifPath: string; rtspPort: number; rtspPath: string; username: string; passwordEnc: string; siteId: string | null;
+  }>(
+    `select code, host, onvif_port as "onvifPort", onvif_path as "onvifPath", rtsp_port as "rtspPort", rtsp_path as "rtspPath",
+            username, password_enc as "passwordEnc", site_id as "siteId"
+       from cameras where agent_id = $1 order by code`,
+    [agentId],
+  );
+  return rows.map((r) => ({
+    code: r.code,
+    host: r.host,
+    onvifPort: r.onvifPort,
+    onvifPath: r.onvifPath,
+    rtspPort: r.rtspPort,
+    rtspUrl: `rtsp://${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.rtspPort}${r.rtspPath}`,
+    username: r.username,
+    password: box.open(r.passwordEnc),
+    siteId: r.siteId,
+  }));
+}

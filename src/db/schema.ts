@@ -1,0 +1,135 @@
+/**
+ * The one PostgreSQL schema (PGlite embedded, or a server via DATABASE_URL).
+ * Migrations in src/db/migrations are generated from this file by drizzle-kit
+ * (`npm run db:generate`) and applied at start-up.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  doublePrecision,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
+
+/** 镇/街道 */
+export const towns = pgTable('towns', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  kind: text('kind', { enum: ['town', 'street'] }).notNull(),
+});
+
+/** 社区/村 */
+export const communities = pgTable('communities', {
+  id: text('id').primaryKey(),
+  townId: text('town_id').notNull().references(() => towns.id),
+  name: text('name').notNull(),
+  kind: text('kind', { enum: ['community', 'village'] }).notNull(),
+});
+
+/** 网格 */
+export const grids = pgTable(
+  'grids',
+  {
+    id: text('id').primaryKey(),
+    communityId: text('community_id').notNull().references(() => communities.id),
+    townId: text('town_id').notNull().references(() => towns.id),
+    name: text('name').notNull(),
+    kind: text('kind', { enum: ['urban', 'rural', 'dedicated'] }).notNull(),
+  },
+  (t) => [index('grids_town_idx').on(t.townId)],
+);
+
+export const agents = pgTable('agents', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** sha256 of the bearer token */
+  tokenHash: text('token_hash').notNull(),
+});
+
+export const cameras = pgTable(
+  'cameras',
+  {
+    code: text('code').primaryKey(),
+    name: text('name').notNull(),
+    gridId: text('grid_id').notNull().references(() => grids.id),
+    /** site / uplink (光猫, switch, power feed) shared by cameras that fail together */
+    siteId: text('site_id'),
+    latitude: doublePrecision('latitude'),
+    longitude: doublePrecision('longitude'),
+    host: text('host').notNull(),
+    onvifPort: integer('onvif_port').notNull().default(80),
+    onvifPath: text('onvif_path').notNull().default('/onvif/device_service'),
+    rtspPort: integer('rtsp_port').notNull().default(554),
+    rtspPath: text('rtsp_path').notNull().default('/'),
+    vendor: text('vendor'),
+    username: text('username').notNull(),
+    /** AES-256-GCM, see src/db/secret-box.ts; never leaves the hub except to the probing agent */
+    passwordEnc: text('password_enc').notNull(),
+    agentId: text('agent_id').references(() => agents.id),
+  },
+  (t) => [index('cameras_grid_idx').on(t.gridId), index('cameras_agent_idx').on(t.agentId)],
+);
+
+/** State transitions, not samples (a few per camera per day). */
+export const cameraTransitions = pgTable(
+  'camera_transitions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    cameraCode: text('camera_code').notNull(),
+    fromState: text('from_state').notNull(),
+    toState: text('to_state').notNull(),
+    at: ts('at').notNull(),
+    since: ts('since').notNull(),
+    fault: text('fault'),
+    reason: text('reason').notNull(),
+  },
+  (t) => [index('camera_transitions_camera_at_idx').on(t.cameraCode, t.at), index('camera_transitions_at_idx').on(t.at)],
+);
+
+/** Ledger of processed report batches: (agent, seq) makes ingest idempotent. */
+export const ingestBatches = pgTable(
+  'ingest_batches',
+  {
+    agentId: text('agent_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    receivedAt: ts('received_at').notNull(),
+    accepted: integer('accepted').notNull(),
+    refused: integer('refused').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agentId, t.seq] })],
+);
+
+export const users = pgTable('users', {
+  username: text('username').primaryKey(),
+  displayName: text('display_name').notNull(),
+  /** scrypt$N$r$p$salt$hash */
+  passwordHash: text('password_hash').notNull(),
+  role: text('role', { enum: ['admin', 'crew', 'worker', 'viewer'] }).notNull(),
+  /** crew and viewer scope */
+  towns: text('towns').array().notNull().default(sql`'{}'::text[]`),
+  /** worker scope */
+  grids: text('grids').array().notNull().default(sql`'{}'::text[]`),
+});
+
+export const sessions = pgTable('sessions', {
+  /** sha256 of the bearer token */
+  tokenHash: text('token_hash').primaryKey(),
+  username: text('username')
+    .notNull()
+    .references(() => users.username, { onDelete: 'cascade' }),
+  createdAt: ts('created_at').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+});
+
+/** Small key/value facts about this database (config fingerprint, …). */
+export const meta = pgTable('meta', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});

@@ -1,0 +1,140 @@
+/**
+ * Durable record of what ingest decided: camera state transitions and the ledger
+ * of processed report batches, written together by group commit. Each caller's
+ * promise resolves when its rows are committed; an agent is acknowledged only then.
+ * If a write fails, the callers are rejected (the agent spools and retries) and the
+ * transitions are kept for the next write, so nothing decided is lost.
+ */
+import type { CameraState, Transition } from '../core/model.ts';
+import type { Database } from './client.ts';
+
+export interface LedgerRow {
+  agentId: string;
+  seq: number;
+  receivedAt: number;
+  accepted: number;
+  refused: number;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (e: Error) => void;
+  ledger: LedgerRow | null;
+}
+
+export class TransitionLog {
+  private carry: Transition[] = [];
+  private waiters: Waiter[] = [];
+  private flushing: Promise<void> | null = null;
+  written = 0;
+
+  constructor(private readonly db: Database) {}
+
+  /** Queue rows; resolves when they are committed. */
+  submit(transitions: Transition[], ledger: LedgerRow | null): Promise<void> {
+    for (const t of transitions) this.carry.push(t);
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ resolve, reject, ledger });
+      if (!this.flushing) this.flushing = this.flushLoop();
+    });
+  }
+
+  /** Wait until everything queued so far is written (or failed). */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  pendingTransitions(): number {
+    return this.carry.length;
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.waiters.length > 0) {
+        await new Promise((r) => setImmediate(r)); // let concurrent requests join this commit
+        const waiters = this.waiters;
+        const rows = this.carry;
+        this.waiters = [];
+        this.carry = [];
+        try {
+          await this.write(rows, waiters.map((w) => w.ledger).filter((l): l is LedgerRow => l !== null));
+          this.written += rows.length;
+          for (const w of waiters) w.resolve();
+        } catch (e) {
+          this.carry = rows.concat(this.carry); // keep order; retried with the next write
+          const err = new Error(`database write failed: ${(e as Error).message}`);
+          for (const w of waiters) w.reject(err);
+        }
+      }
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private async write(rows: Transition[], ledger: LedgerRow[]): Promise<void> {
+    await this.db.transaction(async (q) => {
+      if (rows.length > 0) {
+        await q.query(
+          `insert into camera_transitions (camera_code, from_state, to_state, at, since, fault, reason)
+           select c, f, t, to_timestamp(a / 1000.0), to_timestamp(s / 1000.0), fa, r
+             from unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::text[], $7::text[]) as u(c, f, t, a, s, fa, r)`,
+          [rows.map((r) => r.camera), rows.map((r) => r.from), rows.map((r) => r.to), rows.map((r) => r.at), rows.map((r) => r.since), rows.map((r) => r.fault), rows.map((r) => r.reason)],
+        );
+      }
+      if (ledger.length > 0) {
+        await q.query(
+          `insert into ingest_batches (agent_id, seq, received_at, accepted, refused)
+           select a, s, to_timestamp(r / 1000.0), ac, re
+             from unnest($1::text[], $2::int8[], $3::float8[], $4::int4[], $5::int4[]) as u(a, s, r, ac, re)
+           on conflict (agent_id, seq) do nothing`,
+          [ledger.map((l) => l.agentId), ledger.map((l) => l.seq), ledger.map((l) => l.receivedAt), ledger.map((l) => l.accepted), ledger.map((l) => l.refused)],
+        );
+      }
+    });
+  }
+}
+
+/** Is (agent, seq) in the ledger? */
+export async function ledgerHas(db: Database, agentId: string, seq: number): Promise<boolean> {
+  const rows = await db.query(`select 1 from ingest_batches where agent_id = $1 and seq = $2`, [agentId, seq]);
+  return rows.length > 0;
+}
+
+/** Highest seq per agent and the last report time (restart). */
+export async function ledgerHeads(db: Database): Promise<Map<string, { maxSeq: number; lastAt: number }>> {
+  const rows = await db.query<{ agent: string; maxSeq: string; lastAt: number }>(
+    `select agent_id as agent, max(seq)::text as "maxSeq", (extract(epoch from max(received_at)) * 1000)::float8 as "lastAt"
+       from ingest_batches group by agent_id`,
+  );
+  return new Map(rows.map((r) => [r.agent, { maxSeq: Number(r.maxSeq), lastAt: Number(r.lastAt) }]));
+}
+
+/** Camera states at `from`, and every transition after it, oldest first (restart). */
+export async function loadHistory(db: Database, from: number): Promise<{ initial: Map<string, { state: CameraState; since: number }>; history: Transition[] }> {
+  const before = await db.query<{ camera: string; state: CameraState; since: number }>(
+    `select distinct on (camera_code) camera_code as camera, to_state as state, (extract(epoch from since) * 1000)::float8 as since
+       from camera_transitions where at < to_timestamp($1 / 1000.0) order by camera_code, at desc, id desc`,
+    [from],
+  );
+  const after = await db.query<{ camera: string; from: CameraState; to: CameraState; at: number; since: number; fault: Transition['fault']; reason: Transition['reason'] }>(
+    `select camera_code as camera, from_state as "from", to_state as "to", (extract(epoch from at) * 1000)::float8 as at,
+            (extract(epoch from since) * 1000)::float8 as since, fault, reason
+       from camera_transitions where at >= to_timestamp($1 / 1000.0) order by at, id`,
+    [from],
+  );
+  return {
+    initial: new Map(before.map((r) => [r.camera, { state: r.state, since: Number(r.since) }])),
+    history: after.map((r) => ({ ...r, at: Math.round(Number(r.at)), since: Math.round(Number(r.since)) })),
+  };
+}
+
+export async function cameraTransitions(db: Database, code: string, limit: number, before?: number): Promise<Transition[]> {
+  const rows = await db.query<{ camera: string; from: CameraState; to: CameraState; at: number; since: number; fault: Transition['fault']; reason: Transition['reason'] }>(
+    `select camera_code as camera, from_state as "from", to_state as "to", (extract(epoch from at) * 1000)::float8 as at,
+            (extract(epoch from since) * 1000)::float8 as since, fault, reason
+       from camera_transitions where camera_code = $1 and ($3::float8 is null or at < to_timestamp($3 / 1000.0))
+      order by at desc, id desc limit $2`,
+    [code, limit, before ?? null],
+  );
+  return rows.map((r) => ({ ...r, at: Math.round(Number(r.at)), since: Math.round(Number(r.since)) }));
+}

@@ -1,0 +1,43 @@
+/** The agents' side: report batches in, camera assignment out (the only route that carries credentials). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { HubDeps } from '../deps.ts';
+import { requireAgent } from '../auth-hooks.ts';
+import { HttpError } from '../errors.ts';
+import { AssignmentSchema, ErrorReply, ReportAckSchema, ReportBatchSchema } from '../schemas.ts';
+
+export const agentRoutes =
+  (deps: HubDeps): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.post(
+      '/api/agent/reports',
+      {
+        preHandler: requireAgent(deps.auth),
+        schema: {
+          tags: ['agent'],
+          summary: 'Report a batch of probe results (idempotent by agent + seq)',
+          security: [{ bearer: [] }],
+          body: ReportBatchSchema,
+          response: { 200: ReportAckSchema, 400: ErrorReply, 401: ErrorReply, 503: ErrorReply },
+        },
+      },
+      async (req) => {
+        try {
+          return await deps.ingest.ingest(req.agentId, req.body);
+        } catch (e) {
+          req.log.warn({ agent: req.agentId, seq: req.body.seq, err: e }, 'report not committed; agent will retry');
+          throw new HttpError(503, 'report not stored (database unavailable); retry later');
+        }
+      },
+    );
+    app.get(
+      '/api/agent/assignment',
+      {
+        preHandler: requireAgent(deps.auth),
+        schema: { tags: ['agent'], summary: 'Cameras this agent probes, with credentials', security: [{ bearer: [] }], response: { 200: AssignmentSchema, 401: ErrorReply } },
+      },
+      async (req, reply) => {
+        void reply.header('cache-control', 'no-store');
+        return deps.assignment(req.agentId);
+      },
+    );
+  };

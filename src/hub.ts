@@ -1,0 +1,131 @@
+/**
+ * Start-up and shutdown of the hub: configuration → database → core state →
+ * services → HTTP. Everything a test or main.ts needs to run one hub in-process.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Monitor } from './core/monitor.ts';
+import { DEFAULT_MONITOR_CONFIG, type MonitorConfig } from './core/model.ts';
+import { monthStart } from './core/time-windows.ts';
+import { loadCountyConfig } from './county/load-config.ts';
+import { openDatabase, type Database } from './db/client.ts';
+import { syncConfig } from './db/config-sync.ts';
+import { loadAgentCameras, loadStructure } from './db/county-store.ts';
+import { loadSecretBox } from './db/secret-box.ts';
+import { cameraTransitions, ledgerHeads, loadHistory, TransitionLog } from './db/transition-log.ts';
+import { buildApp } from './http/app.ts';
+import type { HubDeps } from './http/deps.ts';
+import { createLogger, type Logger } from './log.ts';
+import { AuthService } from './services/auth.ts';
+import { CountyView } from './services/county-view.ts';
+import { IngestService } from './services/ingest.ts';
+
+export interface HubOptions {
+  configDir: string;
+  dataDir: string;
+  /** postgres://… switches from embedded PGlite to a PostgreSQL server */
+  databaseUrl?: string;
+  /** tests: start PGlite from a migrated template instead of an empty folder */
+  pgliteTemplate?: Blob;
+  /** tests: in-memory PGlite (no data folder) */
+  inMemory?: boolean;
+  monitor?: Partial<MonitorConfig>;
+  sweepIntervalMs?: number;
+  now?: () => number;
+  logger?: Logger;
+  /** extra wiring before the app is built (metrics, live, tickets) */
+  extend?: (hub: HubCore, deps: HubDeps) => void | Promise<void>;
+}
+
+export interface HubCore {
+  db: Database;
+  monitor: Monitor;
+  ingest: IngestService;
+  view: CountyView;
+  auth: AuthService;
+  log: TransitionLog;
+  logger: Logger;
+  now: () => number;
+}
+
+export interface Hub extends HubCore {
+  app: FastifyInstance;
+  startedMs: number;
+  /** stop timers, finish writes, close HTTP and the database */
+  close(): Promise<void>;
+}
+
+export async function startHub(opts: HubOptions): Promise<Hub> {
+  const t0 = performance.now();
+  const now = opts.now ?? Date.now;
+  const logger = opts.logger ?? createLogger('hub');
+  const config = loadCountyConfig(opts.configDir);
+  const box = loadSecretBox(join(opts.dataDir, 'secret.key'));
+  const db = await openDatabase(
+    opts.databaseUrl
+      ? { kind: 'postgres', url: opts.databaseUrl }
+      : { kind: 'pglite', dataDir: opts.inMemory ? null : join(opts.dataDir, 'pglite'), ...(opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {}) },
+  );
+  let closing = false;
+  let sweeper: NodeJS.Timeout | undefined;
+  try {
+    const { changed } = await syncConfig(db, config, box);
+    const structure = await loadStructure(db);
+    const monitorConfig = { ...DEFAULT_MONITOR_CONFIG, ...opts.monitor };
+    const t = now();
+    const monitor = new Monitor(monitorConfig, structure.grids, structure.cameras, t);
+    const from = monthStart(t, monitorConfig.tzOffsetMinutes);
+    const { initial, history } = await loadHistory(db, from);
+    monitor.replay(initial, history, from, t);
+    const log = new TransitionLog(db);
+    const ingest = new IngestService(monitor, log, db, now, await ledgerHeads(db));
+    const auth = new AuthService(db, now);
+    auth.setAgents(structure.agents);
+    const view = new CountyView(structure, monitor, config.county.name, now);
+    const core: HubCore = { db, monitor, ingest, view, auth, log, logger, now };
+
+    const deps: HubDeps = {
+      auth,
+      ingest,
+      view,
+      transitions: (code, limit, before) => cameraTransitions(db, code, limit, before),
+      async assignment(agentId) {
+        const cameras = await loadAgentCameras(db, agentId, box);
+        const version = createHash('sha256').update(JSON.stringify(cameras)).digest('hex').slice(0, 16);
+        return { agent: agentId, version, cameras };
+      },
+      ready: () => (closing ? { ok: false, reason: 'shutting down' } : { ok: true }),
+    };
+    await opts.extend?.(core, deps);
+    const app = await buildApp(deps, logger);
+
+    sweeper = setInterval(() => {
+      if (monitor.sweep(now()) > 0) {
+        log.submit(monitor.drainTransitions(), null).catch((e: Error) => logger.warn({ err: e }, 'stale transitions not yet written; will retry'));
+      }
+    }, opts.sweepIntervalMs ?? 5000);
+    sweeper.unref();
+
+    const startedMs = performance.now() - t0;
+    logger.info({ cameras: structure.cameras.length, grids: structure.grids.length, db: db.kind, configChanged: changed, restoredTransitions: history.length, ms: Math.round(startedMs) }, 'hub ready');
+    return {
+      ...core,
+      app,
+      startedMs,
+      async close() {
+        closing = true;
+        clearInterval(sweeper);
+        await app.close();
+        const rest = monitor.drainTransitions();
+        if (rest.length) await log.submit(rest, null).catch(() => undefined);
+        await log.drain();
+        await db.close();
+      },
+    };
+  } catch (e) {
+    clearInterval(sweeper);
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+}

@@ -1,0 +1,73 @@
+/** Password login → bearer token (sessions stored hashed); agent tokens (hashed in config). */
+import type { Database } from '../db/client.ts';
+import { newToken, tokenHash, verifyPassword } from '../http/passwords.ts';
+import type { Role } from '../county/load-config.ts';
+import type { Principal } from './scope.ts';
+
+const SESSION_MS = 12 * 3600_000;
+
+export class AuthService {
+  private readonly cache = new Map<string, { user: Principal; expiresAt: number }>();
+  private agentByHash = new Map<string, string>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => number,
+  ) {}
+
+  setAgents(agents: { id: string; tokenHash: string }[]): void {
+    this.agentByHash = new Map(agents.map((a) => [a.tokenHash, a.id]));
+  }
+
+  /** agent id for a bearer token, or null */
+  agentFor(token: string): string | null {
+    // looked up by sha256 of a high-entropy token: lookup timing says nothing useful about the token
+    return this.agentByHash.get(tokenHash(token)) ?? null;
+  }
+
+  async login(username: string, password: string): Promise<{ token: string; expiresAt: number; user: Principal } | null> {
+    const [row] = await this.db.query<Principal & { passwordHash: string }>(
+      `select username, display_name as "displayName", password_hash as "passwordHash", role, towns, grids from users where username = $1`,
+      [username],
+    );
+    // verify against a dummy hash when the user does not exist: same cost, no user enumeration by timing
+    const ok = await verifyPassword(password, row?.passwordHash ?? DUMMY_HASH);
+    if (!row || !ok) return null;
+    const token = newToken();
+    const now = this.now();
+    const expiresAt = now + SESSION_MS;
+    await this.db.query(`insert into sessions (token_hash, username, created_at, expires_at) values ($1, $2, to_timestamp($3 / 1000.0), to_timestamp($4 / 1000.0))`, [tokenHash(token), username, now, expiresAt]);
+    const user: Principal = { username: row.username, displayName: row.displayName, role: row.role as Role, towns: row.towns, grids: row.grids };
+    this.cache.set(tokenHash(token), { user, expiresAt });
+    return { token, expiresAt, user };
+  }
+
+  async userFor(token: string): Promise<Principal | null> {
+    const h = tokenHash(token);
+    const now = this.now();
+    let hit = this.cache.get(h);
+    if (!hit) {
+      const [row] = await this.db.query<Principal & { expiresAt: number }>(
+        `select u.username, u.display_name as "displayName", u.role, u.towns, u.grids, (extract(epoch from s.expires_at) * 1000)::float8 as "expiresAt"
+           from sessions s join users u on u.username = s.username where s.token_hash = $1`,
+        [h],
+      );
+      if (!row) return null;
+      hit = { user: { username: row.username, displayName: row.displayName, role: row.role, towns: row.towns, grids: row.grids }, expiresAt: Number(row.expiresAt) };
+      this.cache.set(h, hit);
+    }
+    if (hit.expiresAt <= now) {
+      this.cache.delete(h);
+      return null;
+    }
+    return hit.user;
+  }
+
+  async logout(token: string): Promise<void> {
+    const h = tokenHash(token);
+    this.cache.delete(h);
+    await this.db.query(`delete from sessions where token_hash = $1`, [h]);
+  }
+}
+
+const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';

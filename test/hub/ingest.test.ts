@@ -1,0 +1,142 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DB_KINDS } from '../support/databases.ts';
+import { startTestHub, type TestHub } from '../support/hub-harness.ts';
+import { AGENT_A, AGENT_B, USERS } from '../support/tiny-county.ts';
+import { batch, get, login, post, result } from '../support/reports.ts';
+
+describe.each(DB_KINDS)('ingest on %s', (kind) => {
+  let t: TestHub;
+  let clock = Date.UTC(2026, 10, 29, 2, 0, 0);
+  const now = () => clock;
+  beforeEach(async () => {
+    clock = Date.UTC(2026, 10, 29, 2, 0, 0);
+    t = await startTestHub(kind, { now });
+  });
+  afterEach(async () => t.close());
+
+  it('applies a batch and acknowledges it once committed', async () => {
+    const r = await post(t.hub.app, AGENT_A.token, batch(1, [result('c01', clock), result('c02', clock), result('c04', clock, 'unreachable')]));
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({ seq: 1, duplicate: false, accepted: 3, refused: [] });
+    expect(t.hub.monitor.cameras.get('c01')!.state).toBe('online');
+    const rows = await t.hub.db.query<{ n: number }>(`select count(*)::int as n from camera_transitions`);
+    expect(rows[0]!.n).toBe(2); // c01, c02 unknown → online; c04 needs 3 failures
+  });
+
+  it('a replayed batch changes nothing and says duplicate', async () => {
+    const b = batch(7, [result('c01', clock), result('c02', clock, 'unreachable')]);
+    expect((await post(t.hub.app, AGENT_A.token, b)).json().duplicate).toBe(false);
+    const before = JSON.stringify([...t.hub.monitor.cameras.values()].map((c) => [c.state, c.failStreak, c.okStreak]));
+    const transitions = await t.hub.db.query(`select * from camera_transitions`);
+    for (let i = 0; i < 3; i++) {
+      const again = await post(t.hub.app, AGENT_A.token, b);
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toMatchObject({ seq: 7, duplicate: true });
+    }
+    expect(JSON.stringify([...t.hub.monitor.cameras.values()].map((c) => [c.state, c.failStreak, c.okStreak]))).toBe(before);
+    expect(await t.hub.db.query(`select * from camera_transitions`)).toHaveLength(transitions.length);
+    expect(t.hub.ingest.counters.duplicateBatches).toBe(3);
+  });
+
+  it('concurrent copies of one batch are applied once', async () => {
+    const b = batch(3, [result('c01', clock, 'unreachable')]);
+    const acks = await Promise.all([1, 2, 3, 4].map(() => post(t.hub.app, AGENT_A.token, b)));
+    expect(acks.map((a) => a.json().duplicate).filter((d) => d === false)).toHaveLength(1);
+    expect(t.hub.monitor.cameras.get('c01')!.failStreak).toBe(1);
+  });
+
+  it('a replay after a restart is still recognised', async () => {
+    const b = batch(11, [result('c01', clock)]);
+    await post(t.hub.app, AGENT_A.token, b);
+    await t.restart({ now });
+    const again = await post(t.hub.app, AGENT_A.token, b);
+    expect(again.json()).toMatchObject({ duplicate: true });
+  });
+
+  it("refuses, item by item, cameras outside the agent's assignment", async () => {
+    const r = await post(t.hub.app, AGENT_A.token, batch(1, [result('c01', clock), result('c06', clock), result('nope', clock), result('c02', clock)]));
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({
+      seq: 1,
+      duplicate: false,
+      accepted: 2,
+      refused: [
+        { index: 1, camera: 'c06', reason: 'camera is not assigned to this agent' },
+        { index: 2, camera: 'nope', reason: 'unknown camera' },
+      ],
+    });
+    expect(t.hub.monitor.cameras.get('c06')!.state).toBe('unknown');
+    // agent B may report c06
+    expect((await post(t.hub.app, AGENT_B.token, batch(1, [result('c06', clock)]))).json().accepted).toBe(1);
+  });
+
+  it.each([
+    ['no token', null, batch(1, []), 401, /agent token/],
+    ['wrong token', 'not-a-real-token', batch(1, []), 401, /agent token/],
+    ['a user token', 'USER', batch(1, []), 401, /agent token/],
+    ['not JSON', AGENT_A.token, '{"seq": 1,', 400, /JSON/],
+    ['seq missing', AGENT_A.token, { sentAt: 1, items: [] }, 400, /seq/],
+    ['seq zero', AGENT_A.token, { seq: 0, sentAt: 1, items: [] }, 400, /seq/],
+    ['bad fault class', AGENT_A.token, { seq: 1, sentAt: 1, items: [{ ...result('c01', 1), fault: 'on_fire' }] }, 400, /fault/],
+    ['bad rung', AGENT_A.token, { seq: 1, sentAt: 1, items: [{ ...result('c01', 1), rungs: [{ rung: 'x', outcome: 'ok', ms: 1 }] }] }, 400, /rung/],
+    ['negative latency', AGENT_A.token, { seq: 1, sentAt: 1, items: [{ ...result('c01', 1), rungs: [{ rung: 'tcp', outcome: 'ok', ms: -1 }] }] }, 400, /ms/],
+    ['extra field', AGENT_A.token, { seq: 1, sentAt: 1, items: [], evil: true }, 400, /additional/],
+    ['too many items', AGENT_A.token, { seq: 1, sentAt: 1, items: Array.from({ length: 1001 }, () => result('c01', 1)) }, 400, /items/],
+    ['an array body', AGENT_A.token, [1, 2, 3], 400, /object/],
+  ])('bad input (%s) gets a clear 4xx, never a 5xx', async (_name, token, body, status, message) => {
+    const tok = token === 'USER' ? await login(t.hub.app, USERS.admin) : token;
+    const r = await t.hub.app.inject({
+      method: 'POST',
+      url: '/api/agent/reports',
+      headers: { ...(tok ? { authorization: `Bearer ${tok}` } : {}), 'content-type': 'application/json' },
+      payload: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    expect(r.statusCode).toBe(status);
+    expect(r.json().message).toMatch(message);
+    expect(t.hub.monitor.cameras.get('c01')!.lastResultAt).toBe(-Infinity);
+  });
+
+  it('a body over the size limit gets 413; other content types 415', async () => {
+    const huge = JSON.stringify({ seq: 1, sentAt: 1, items: [], pad: 'x'.repeat(5 * 1024 * 1024) });
+    const r = await t.hub.app.inject({ method: 'POST', url: '/api/agent/reports', headers: { authorization: `Bearer ${AGENT_A.token}`, 'content-type': 'application/json' }, payload: huge });
+    expect(r.statusCode).toBe(413);
+    const x = await t.hub.app.inject({ method: 'POST', url: '/api/agent/reports', headers: { authorization: `Bearer ${AGENT_A.token}`, 'content-type': 'text/plain' }, payload: 'hello' });
+    expect(x.statusCode).toBe(415);
+  });
+
+  it('state survives a restart: transitions, offline-since and rates', async () => {
+    await post(t.hub.app, AGENT_A.token, batch(1, [result('c01', clock), result('c02', clock)]));
+    const lastOk = clock;
+    for (let i = 2; i <= 4; i++) {
+      clock += 30_000;
+      await post(t.hub.app, AGENT_A.token, batch(i, [result('c01', clock), result('c02', clock, 'unreachable')]));
+    }
+    expect(t.hub.monitor.cameras.get('c02')!.state).toBe('offline');
+    clock += 60_000;
+    const admin = await login(t.hub.app, USERS.admin);
+    const before = (await get(t.hub.app, admin, '/api/grids/ga1')).json();
+    const hub = await t.restart({ now });
+    const c02 = hub.monitor.cameras.get('c02')!;
+    expect(c02.state).toBe('offline');
+    expect(c02.stateSince).toBe(lastOk);
+    expect(c02.fault).toBe('unreachable');
+    const token = await login(hub.app, USERS.admin);
+    const after = (await get(hub.app, token, '/api/grids/ga1')).json();
+    expect(after.counts).toEqual(before.counts);
+    expect(after.onlineRate).toBe(0.5);
+    expect(after.today.onlineMs).toBeCloseTo(before.today.onlineMs, 0);
+    expect(after.today.monitoredMs).toBeCloseTo(before.today.monitoredMs, 0);
+  });
+
+  it('an agent that goes silent turns its cameras unknown, not offline', async () => {
+    await post(t.hub.app, AGENT_A.token, batch(1, [result('c01', clock), result('c02', clock)]));
+    clock += t.hub.monitor.config.staleAfterMs + 1;
+    t.hub.monitor.sweep(clock);
+    expect(t.hub.monitor.cameras.get('c01')!.state).toBe('unknown');
+    const admin = await login(t.hub.app, USERS.admin);
+    const s = (await get(t.hub.app, admin, '/api/summary')).json();
+    expect(s.county.counts.offline).toBe(0);
+    expect(s.county.onlineRate).toBeNull();
+    expect(s.county.coverage).toBe(0);
+  });
+});
