@@ -70,7 +70,7 @@ export function readCamerasCsv(
     const lat = num('lat', -90, 90, false);
     const lon = num('lon', -180, 180, false);
     const host = get('host');
-    if (host && !/^[A-Za-z0-9.:_-]+$/.test(host)) fail('host', `"${host}" is not a host name or address (credentials go in username/password)`);
+    if (host && !/^[A-Za-z0-9.:_-]+$/.test(host)) fail('host', `"${host.replace(/^.*@/, '***@')}" is not a host name or address (credentials go in username/password)`);
     const path = (name: string, dflt: string): string => {
       const s = get(name) || dflt;
       if (!s.startsWith('/') || /[\s@]/.test(s)) fail(name, `"${s}" must be a path starting with / (no spaces, no user:pass@)`);
