@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { Monitor } from './core/monitor.ts';
 import { DEFAULT_MONITOR_CONFIG, type MonitorConfig } from './core/model.ts';
 import { monthStart } from './core/time-windows.ts';
-import { loadCountyConfig } from './county/load-config.ts';
+import { readConfigFiles } from './county/load-config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { syncConfig } from './db/config-sync.ts';
 import { loadAgentCameras, loadStructure } from './db/county-store.ts';
@@ -60,29 +60,41 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const t0 = performance.now();
   const now = opts.now ?? Date.now;
   const logger = opts.logger ?? createLogger('hub');
-  const config = loadCountyConfig(opts.configDir);
+  const phases: Record<string, number> = {};
+  let tp = performance.now();
+  const phase = (name: string) => {
+    const t = performance.now();
+    phases[name] = Math.round(t - tp);
+    tp = t;
+  };
+  const files = readConfigFiles(opts.configDir);
+  phase('config');
   const box = loadSecretBox(join(opts.dataDir, 'secret.key'));
   const db = await openDatabase(
     opts.databaseUrl
       ? { kind: 'postgres', url: opts.databaseUrl }
       : { kind: 'pglite', dataDir: opts.inMemory ? null : join(opts.dataDir, 'pglite'), ...(opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {}) },
   );
+  phase('database');
   let closing = false;
   let sweeper: NodeJS.Timeout | undefined;
   try {
-    const { changed } = await syncConfig(db, config, box);
+    const { changed } = await syncConfig(db, files, box);
+    phase('sync');
     const structure = await loadStructure(db);
+    phase('structure');
     const monitorConfig = { ...DEFAULT_MONITOR_CONFIG, ...opts.monitor };
     const t = now();
     const monitor = new Monitor(monitorConfig, structure.grids, structure.cameras, t);
     const from = monthStart(t, monitorConfig.tzOffsetMinutes);
     const { initial, history } = await loadHistory(db, from);
     monitor.replay(initial, history, from, t);
+    phase('restore');
     const log = new TransitionLog(db);
     const ingest = new IngestService(monitor, log, db, now, await ledgerHeads(db));
     const auth = new AuthService(db, now);
     auth.setAgents(structure.agents);
-    const view = new CountyView(structure, monitor, config.county.name, now);
+    const view = new CountyView(structure, monitor, structure.countyName, now);
     const core: HubCore = { db, monitor, ingest, view, auth, log, logger, now };
 
     const deps: HubDeps = {
@@ -99,6 +111,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     };
     await opts.extend?.(core, deps);
     const app = await buildApp(deps, logger);
+    phase('http');
 
     sweeper = setInterval(() => {
       if (monitor.sweep(now()) > 0) {
@@ -108,7 +121,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     sweeper.unref();
 
     const startedMs = performance.now() - t0;
-    logger.info({ cameras: structure.cameras.length, grids: structure.grids.length, db: db.kind, configChanged: changed, restoredTransitions: history.length, ms: Math.round(startedMs) }, 'hub ready');
+    logger.info({ cameras: structure.cameras.length, grids: structure.grids.length, db: db.kind, configChanged: changed, restoredTransitions: history.length, ms: Math.round(startedMs), phases }, 'hub ready');
     return {
       ...core,
       app,

@@ -50,11 +50,24 @@ export interface CountyConfig {
 
 const ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
-export function loadCountyConfig(dir: string): CountyConfig {
+export interface ConfigFiles {
+  files: string[];
+  texts: string[];
+  /** sha256 over the files: the database is re-synced only when it changes */
+  fingerprint: string;
+}
+
+/** Read the four files (cheap); parse and validate only when the fingerprint changed. */
+export function readConfigFiles(dir: string): ConfigFiles {
   const files = ['county.yaml', 'agents.yaml', 'users.yaml', 'cameras.csv'].map((f) => join(dir, f));
   const missing = files.filter((f) => !existsSync(f));
   if (missing.length) throw new ConfigErrors(missing.map((f) => new ConfigError(f, null, null, 'file not found')));
   const texts = files.map((f) => readFileSync(f, 'utf8'));
+  return { files, texts, fingerprint: createHash('sha256').update(texts.join('\u0000')).digest('hex') };
+}
+
+export function loadCountyConfig(dirOrFiles: string | ConfigFiles): CountyConfig {
+  const { files, texts, fingerprint } = typeof dirOrFiles === 'string' ? readConfigFiles(dirOrFiles) : dirOrFiles;
   const errors: ConfigError[] = [];
 
   const county = new YamlSource(files[0]!, texts[0]);
@@ -152,6 +165,5 @@ export function loadCountyConfig(dir: string): CountyConfig {
   for (const c of cams.cameras) if (c.agentId === null) c.agentId = townAgent.get(gridTown.get(c.gridId) ?? '') ?? null;
 
   if (errors.length) throw new ConfigErrors(errors);
-  const fingerprint = createHash('sha256').update(texts.join('\u0000')).digest('hex');
   return { county: { id: countyId, name: countyName }, towns, communities, grids, cameras: cams.cameras, agents, users, fingerprint };
 }

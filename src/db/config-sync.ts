@@ -3,14 +3,16 @@
  * fingerprint is unchanged (fast restarts); otherwise one transaction upserts
  * everything and deletes what the configuration no longer names.
  */
-import type { CountyConfig } from '../county/load-config.ts';
+import { loadCountyConfig, type ConfigFiles, type CountyConfig } from '../county/load-config.ts';
+import type { CountyStructure } from './county-store.ts';
 import { hashPassword } from '../http/passwords.ts';
 import type { Database, Querier } from './client.ts';
 import type { SecretBox } from './secret-box.ts';
 
-export async function syncConfig(db: Database, config: CountyConfig, box: SecretBox): Promise<{ changed: boolean }> {
+export async function syncConfig(db: Database, files: ConfigFiles, box: SecretBox): Promise<{ changed: boolean }> {
   const [row] = await db.query<{ value: string }>(`select value from meta where key = 'config_fingerprint'`);
-  if (row?.value === config.fingerprint) return { changed: false };
+  if (row?.value === files.fingerprint) return { changed: false };
+  const config = loadCountyConfig(files);
   const users = await Promise.all(
     config.users.map(async (u) => ({ ...u, passwordHash: u.passwordHash ?? (await hashPassword(u.password ?? '')) })),
   );
@@ -39,9 +41,10 @@ export async function syncConfig(db: Database, config: CountyConfig, box: Secret
     await prune(q, 'grids', 'id', config.grids.map((g) => g.id));
     await prune(q, 'communities', 'id', config.communities.map((c) => c.id));
     await prune(q, 'towns', 'id', config.towns.map((t) => t.id));
+    // the read side of a restart in one row: parsing 100 k camera rows back out of PGlite costs seconds
     await q.query(
-      `insert into meta (key, value) values ('config_fingerprint', $1) on conflict (key) do update set value = excluded.value`,
-      [config.fingerprint],
+      `insert into meta (key, value) select * from unnest($1::text[], $2::text[]) on conflict (key) do update set value = excluded.value`,
+      [['config_fingerprint', 'structure'], [config.fingerprint, JSON.stringify(structureOf(config))]],
     );
   });
   return { changed: true };
@@ -68,4 +71,15 @@ async function upsert(q: Querier, table: string, cols: string[], rows: unknown[]
 
 async function prune(q: Querier, table: string, key: string, keep: string[]): Promise<void> {
   await q.query(`delete from ${table} where not (${key} = any($1::text[]))`, [keep]);
+}
+
+export function structureOf(config: CountyConfig): CountyStructure {
+  return {
+    countyName: config.county.name,
+    towns: config.towns,
+    communities: config.communities,
+    grids: config.grids,
+    cameras: config.cameras.map((c) => ({ code: c.code, name: c.name, gridId: c.gridId, siteId: c.siteId, latitude: c.latitude, longitude: c.longitude, vendor: c.vendor, agentId: c.agentId })),
+    agents: config.agents.map((a) => ({ id: a.id, name: a.name, tokenHash: a.tokenHash })),
+  };
 }

@@ -24,7 +24,14 @@ export interface CountyStructure {
   agents: { id: string; name: string; tokenHash: string }[];
 }
 
+/** The structure snapshot written by the last config sync (one row), else the tables. */
 export async function loadStructure(db: Database): Promise<CountyStructure> {
+  const [snap] = await db.query<{ value: string }>(`select value from meta where key = 'structure'`);
+  if (snap) return JSON.parse(snap.value) as CountyStructure;
+  return loadStructureFromTables(db);
+}
+
+export async function loadStructureFromTables(db: Database): Promise<CountyStructure> {
   const [towns, communities, grids, cameras, agents] = await Promise.all([
     db.query<Town>(`select id, name, kind from towns order by id`),
     db.query<Community>(`select id, town_id as "townId", name, kind from communities order by id`),

@@ -26,7 +26,13 @@ export class TransitionLog {
   private carry: Transition[] = [];
   private waiters: Waiter[] = [];
   private flushing: Promise<void> | null = null;
+  private readonly listeners: ((committed: Transition[]) => void)[] = [];
   written = 0;
+
+  /** Called with every group of transitions once it is committed (tickets, live views, …). */
+  onCommitted(fn: (committed: Transition[]) => void): void {
+    this.listeners.push(fn);
+  }
 
   constructor(private readonly db: Database) {}
 
@@ -59,6 +65,7 @@ export class TransitionLog {
         try {
           await this.write(rows, waiters.map((w) => w.ledger).filter((l): l is LedgerRow => l !== null));
           this.written += rows.length;
+          if (rows.length > 0) for (const fn of this.listeners) fn(rows);
           for (const w of waiters) w.resolve();
         } catch (e) {
           this.carry = rows.concat(this.carry); // keep order; retried with the next write

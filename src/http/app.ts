@@ -1,5 +1,5 @@
 /** The Fastify app: plugins, error handler, routes. No listening here (main.ts / tests do that). */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -14,8 +14,13 @@ import { healthRoutes } from './routes/health.ts';
 export async function buildApp(deps: HubDeps, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
-    disableRequestLogging: true,
+    // no line per request (agents post every second); refused requests are logged in onResponse
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 4 * 1024 * 1024,
+    // bodies are validated against closed schemas and never merged into objects; skipping the
+    // __proto__/constructor scan saves ~3 % of ingest CPU (measured with BENCH_PROFILE)
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
     requestIdHeader: 'x-request-id',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -7,7 +7,7 @@ import type { Monitor } from '../core/monitor.ts';
 import { RungStats } from '../core/rung-stats.ts';
 import { ledgerHas, type TransitionLog } from '../db/transition-log.ts';
 import type { Database } from '../db/client.ts';
-import type { ReportAck, ReportBatch } from '../protocol/probe-result.ts';
+import type { ProbeResult, ReportAck, ReportBatch } from '../protocol/probe-result.ts';
 
 const REFUSAL: Record<string, string> = {
   unknown_camera: 'unknown camera',
@@ -34,6 +34,12 @@ export class IngestService {
   readonly counters: IngestCounters = { batches: 0, duplicateBatches: 0, items: 0, refusedItems: 0, badRequests: 0 };
   readonly rungStats = new RungStats();
   private readonly agents = new Map<string, AgentLedger>();
+  private readonly resultListeners: ((agentId: string, items: ProbeResult[], now: number) => void)[] = [];
+
+  /** Called with every applied batch's items (evidence for tickets, drift statistics, …). Keep it cheap. */
+  onResults(fn: (agentId: string, items: ProbeResult[], now: number) => void): void {
+    this.resultListeners.push(fn);
+  }
 
   constructor(
     private readonly monitor: Monitor,
@@ -96,6 +102,7 @@ export class IngestService {
         for (const r of item.rungs) this.rungStats.observe(r);
       }
     }
+    for (const fn of this.resultListeners) fn(agentId, items, now);
     this.counters.batches++;
     this.counters.items += items.length;
     this.counters.refusedItems += refused.length;

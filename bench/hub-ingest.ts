@@ -1,0 +1,102 @@
+/**
+ * hub.ingest_items_per_s, hub.event_loop_p99_ms, hub.rss_mb_100k, hub.ready_ms and
+ * hub.rate_recompute_ms on one database (argv[2]: pglite | postgres). The hub runs
+ * in this process; the load comes from bench/load-reports.ts in another.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import pg from 'pg';
+import { rollUp, recountGrids } from '../src/core/rates.ts';
+import { startHub, type HubOptions } from '../src/hub.ts';
+import { createLogger } from '../src/log.ts';
+import { benchCounty, figure, percentile } from './support.ts';
+
+const kind = (process.argv[2] ?? 'pglite') as 'pglite' | 'postgres';
+const CAMERAS = 100_000;
+const BATCHES = Number(process.env.BENCH_BATCHES ?? 2000); // 1 M items
+// requests in flight: like 16 agents replaying their spools at once after an outage
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const logger = createLogger('bench', { write: () => true } as unknown as NodeJS.WritableStream);
+
+let databaseUrl: string | undefined;
+if (kind === 'postgres') {
+  const base = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const c = new pg.Client({ connectionString: base });
+  await c.connect();
+  await c.query('drop database if exists se_bench with (force)');
+  await c.query('create database se_bench');
+  await c.end();
+  const u = new URL(base);
+  u.pathname = '/se_bench';
+  databaseUrl = u.toString();
+}
+const { configDir, agentToken } = benchCounty(CAMERAS);
+const dataDir = mkdtempSync(join(tmpdir(), 'se-bench-data-'));
+const opts: HubOptions = { configDir, dataDir, logger, ...(databaseUrl ? { databaseUrl } : {}) };
+
+// first start: creates the database, syncs 100 k cameras
+let hub = await startHub(opts);
+await hub.close();
+// ready time with an existing data folder
+const readyRuns: number[] = [];
+for (let i = 0; i < 3; i++) {
+  hub = await startHub(opts);
+  readyRuns.push(hub.startedMs);
+  if (i < 2) await hub.close();
+}
+figure('hub.ready_ms', Math.min(...readyRuns), 'ms', { db: kind, cameras: CAMERAS, goal: '< 1000', runs: readyRuns.map(Math.round) });
+await hub.app.listen({ port: 0, host: '127.0.0.1' });
+const port = (hub.app.server.address() as { port: number }).port;
+
+// BENCH_PROFILE=file.cpuprofile: CPU profile of the ingest window only
+const profiler = process.env.BENCH_PROFILE ? new (await import('node:inspector/promises')).Session() : null;
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const out = await new Promise<string>((resolve, reject) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load-reports.ts', `http://127.0.0.1:${port}`, agentToken, String(CAMERAS), String(BATCHES), String(CONCURRENCY), '60'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let s = '';
+  child.stdout.on('data', (d) => (s += d));
+  child.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`load generator exited ${code}`))));
+});
+const wall = (performance.now() - t0) / 1000;
+if (profiler) {
+  const { profile } = await profiler.post('Profiler.stop');
+  (await import('node:fs')).writeFileSync(process.env.BENCH_PROFILE!, JSON.stringify(profile));
+}
+loop.disable();
+const cpu = process.cpuUsage(cpu0);
+const load = JSON.parse(out.trim()) as { okBatches: number; failedBatches: number; items: number; seconds: number };
+figure('hub.ingest_items_per_s', load.items / load.seconds, 'items/s', { db: kind, batch: 500, batches: load.okBatches, failed: load.failedBatches, inFlight: CONCURRENCY, goal: '>= 250000', hubCpuPct: Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 100) });
+figure('hub.event_loop_p99_ms', loop.percentile(99) / 1e6, 'ms', { db: kind, during: 'ingest', max: Math.round(loop.max / 1e6), goal: '< 20' });
+if (global.gc) global.gc();
+figure('hub.rss_mb_100k', process.memoryUsage().rss / 1048576, 'MB', { db: kind, cameras: CAMERAS, heapMb: Math.round(process.memoryUsage().heapUsed / 1048576), goal: '< 300' });
+
+if (kind === 'pglite') {
+  const idx = new Map([...hub.monitor.grids.keys()].map((k, i) => [k, i]));
+  const recount: number[] = [];
+  const rollups: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    let t = performance.now();
+    recountGrids(hub.monitor.cameras.values(), idx);
+    recount.push(performance.now() - t);
+    t = performance.now();
+    rollUp(hub.monitor.grids.values(), (g) => g.townId, Date.now());
+    rollups.push(performance.now() - t);
+  }
+  recount.sort((a, b) => a - b);
+  rollups.sort((a, b) => a - b);
+  figure('hub.rate_recompute_ms', percentile(recount, 50), 'ms', { cameras: hub.monitor.cameras.size, grids: idx.size, p95: +percentile(recount, 95).toFixed(3), goal: '< 2', what: 'full recount of every grid from 100k camera states (median of 50)' });
+  figure('hub.rate_rollup_ms', percentile(rollups, 50), 'ms', { grids: idx.size, what: 'town roll-up of 1,730 grid tallies incl. time-weighted windows (median of 50)' });
+}
+await hub.close();
+process.exit(0);

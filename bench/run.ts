@@ -1,0 +1,23 @@
+/**
+ * npm run bench: every figure as one JSON line {"name","value","unit",…}.
+ * Each bench runs in its own process (clean RSS, no shared event loop).
+ * BENCH_ONLY=hub,agent,… limits which run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const benches: [string, string[]][] = [
+  ['hub', ['bench/hub-ingest.ts', 'pglite']],
+  ['hub', ['bench/hub-ingest.ts', 'postgres']],
+  ['agent', ['bench/agent.ts']],
+  ['tickets', ['bench/tickets.ts']],
+  ['live', ['bench/live.ts']],
+  ['metrics', ['bench/metrics.ts']],
+];
+const only = process.env.BENCH_ONLY?.split(',');
+for (const [group, args] of benches) {
+  if (only && !only.includes(group)) continue;
+  if (!existsSync(args[0]!)) continue;
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', ...args], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
+  if (r.status !== 0) process.stdout.write(JSON.stringify({ name: `${group}.error`, value: r.status ?? -1, unit: 'exit', bench: args.join(' ') }) + '\n');
+}

@@ -1,0 +1,27 @@
+/** Bench helpers: one JSON line per figure, a county of N cameras written as config. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateDemoCounty } from '../src/county/demo-county.ts';
+import { DEMO_AGENT, writeDemoConfig } from '../src/county/demo-files.ts';
+
+export function figure(name: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
+  process.stdout.write(JSON.stringify({ name, value: Math.round(value * 100) / 100, unit, ...extra }) + '\n');
+}
+
+export function benchCounty(cameras: number): { configDir: string; agentToken: string } {
+  const configDir = mkdtempSync(join(tmpdir(), `se-bench-${cameras}-`));
+  writeDemoConfig(configDir, generateDemoCounty({ cameras }), (_c, i) => ({
+    host: `127.${20 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`,
+    onvifPort: 80,
+    onvifPath: '/onvif/device_service',
+    rtspPort: 554,
+    rtspPath: '/Streaming/Channels/101',
+  }));
+  return { configDir, agentToken: DEMO_AGENT.token };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}

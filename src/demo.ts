@@ -1,0 +1,84 @@
+/**
+ * `npm start`: the demo county (1,730 grids, 5,000 cameras by default) generated as
+ * ordinary config files; the camera simulator in its own process (cameras are not
+ * the hub's: 2 listening sockets per camera would crowd the hub's file descriptors),
+ * speaking ONVIF and RTSP on loopback (one 127.20.x.y address per camera) with the
+ * demo fault mix (~93 % online); and an edge agent probing it for real.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Agent } from '../edge-agent/agent.ts';
+import { DEFAULTS } from '../edge-agent/config.ts';
+import { probeCamera } from '../edge-agent/ladder.ts';
+import { generateDemoCounty } from './county/demo-county.ts';
+import { DEMO_AGENT, writeDemoConfig } from './county/demo-files.ts';
+import type { Hub } from './hub.ts';
+import type { HubEnv } from './hub-env.ts';
+import type { Logger } from './log.ts';
+import { plannedEndpoints, type SimCameraSpec } from './simulator/index.ts';
+
+export const DEMO_PORTS = { onvif: 10080, rtsp: 10554, control: 8099, agentMetrics: 9464 } as const;
+const SIM_MAIN = fileURLToPath(new URL('./simulator/main.ts', import.meta.url));
+
+export interface Demo {
+  configDir: string;
+  hubOptions: Record<string, never>;
+  afterHubListening(hub: Hub, hubUrl: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function prepareDemo(env: HubEnv, logger: Logger): Promise<Demo> {
+  const dir = join(env.dataDir, 'demo');
+  mkdirSync(dir, { recursive: true });
+  const county = generateDemoCounty({ cameras: env.demoCameras });
+  const specs: SimCameraSpec[] = county.cameras.map((c) => ({ code: c.code, siteId: c.siteId, username: c.username, password: c.password }));
+  const endpoints = plannedEndpoints(specs, { hostBase: '127.20', onvifPort: DEMO_PORTS.onvif, rtspPort: DEMO_PORTS.rtsp });
+  const configDir = join(dir, 'config');
+  writeDemoConfig(configDir, county, (_c, i) => {
+    const e = endpoints[i]!;
+    return { host: e.host, onvifPort: e.onvifPort, onvifPath: e.onvifPath, rtspPort: e.rtspPort, rtspPath: new URL(e.rtspUrl).pathname };
+  });
+  // the simulator's camera list holds the demo passwords: owner-only
+  writeFileSync(join(dir, 'sim-cameras.json'), JSON.stringify(specs), { mode: 0o600 });
+  writeFileSync(join(dir, 'scenario.yaml'), 'seed: 9334\ndemo: true\nfaults: []\n');
+  const sim = await startSimulator(dir, logger);
+  let agent: Agent | null = null;
+  return {
+    configDir,
+    hubOptions: {},
+    async afterHubListening(_hub, hubUrl) {
+      agent = new Agent(
+        { ...DEFAULTS, hubUrl, token: DEMO_AGENT.token, dataDir: join(dir, 'agent'), metricsPort: DEMO_PORTS.agentMetrics },
+        { probe: probeCamera, log: logger.child({ component: 'agent' }) },
+      );
+      await agent.start();
+      logger.info({ hub: hubUrl, simulatorControl: `http://127.0.0.1:${DEMO_PORTS.control}` }, 'demo agent probing the simulated county; cameras come online within one cycle (30 s)');
+    },
+    async stop() {
+      await agent?.stop();
+      sim.kill('SIGTERM');
+    },
+  };
+}
+
+/** Spawn `src/simulator/main.ts` and wait for its "running" line; its log lines pass through. */
+function startSimulator(dir: string, logger: Logger): Promise<ChildProcess> {
+  const args = ['--import', 'tsx', SIM_MAIN, '--specs', join(dir, 'sim-cameras.json'), '--scenario', join(dir, 'scenario.yaml'), '--host-base', '127.20', '--onvif-port', String(DEMO_PORTS.onvif), '--rtsp-port', String(DEMO_PORTS.rtsp), '--control-port', String(DEMO_PORTS.control), '--exit-with-parent'];
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  process.once('exit', () => child.kill('SIGTERM'));
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      process.stdout.write(line + '\n');
+      if (line.includes('simulator running')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`camera simulator exited (${code}) before it was ready`)));
+    setTimeout(() => reject(new Error('camera simulator not ready after 60 s')), 60_000).unref();
+  }).then((c) => {
+    logger.info('camera simulator ready');
+    return c as ChildProcess;
+  });
+}
