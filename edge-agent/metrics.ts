@@ -1,0 +1,142 @@
+/**
+ * The agent's own Prometheus metrics (own Registry, prefix `sharpeyes_agent_`) and the
+ * tiny node:http server that exposes them on 127.0.0.1. No camera labels: a town's agent
+ * probes thousands of cameras and per-camera series belong to the hub, not here.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ProbeResult } from '../src/protocol/probe-result.ts';
+import type { CycleStats } from './scheduler.ts';
+import type { SpoolStats } from './spool.ts';
+
+const P = 'sharpeyes_agent_';
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly probesTotal = new Counter({
+    name: `${P}probes_total`,
+    help: 'Ladder rungs climbed, by rung and outcome',
+    labelNames: ['rung', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly probeDuration = new Histogram({
+    name: `${P}probe_duration_seconds`,
+    help: 'Duration of one ladder rung',
+    labelNames: ['rung'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly probeErrors = new Counter({
+    name: `${P}probe_errors_total`,
+    help: 'Probes that threw instead of returning a result (a bug in a probe)',
+    registers: [this.registry],
+  });
+  readonly reportsSent = new Counter({
+    name: `${P}reports_sent_total`,
+    help: 'Report batches acknowledged by the hub (duplicates included)',
+    registers: [this.registry],
+  });
+  readonly reportItemsSent = new Counter({
+    name: `${P}report_items_sent_total`,
+    help: 'Probe results in acknowledged batches',
+    registers: [this.registry],
+  });
+  readonly reportErrors = new Counter({
+    name: `${P}report_errors_total`,
+    help: 'Failed report sends: transient (kept and retried) or rejected (4xx, batch dropped)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly spoolDroppedBatches = new Counter({
+    name: `${P}spool_dropped_batches_total`,
+    help: 'Batches dropped (oldest first) because the spool reached its size bound',
+    registers: [this.registry],
+  });
+  readonly spoolDroppedItems = new Counter({
+    name: `${P}spool_dropped_items_total`,
+    help: 'Probe results in batches dropped from the full spool',
+    registers: [this.registry],
+  });
+  readonly camerasAssigned = new Gauge({ name: `${P}cameras_assigned`, help: 'Cameras this agent probes', registers: [this.registry] });
+  readonly cycleDuration = new Histogram({
+    name: `${P}cycle_duration_seconds`,
+    help: 'Probe cycle: from cycle start until its last probe was started',
+    buckets: [1, 5, 10, 15, 20, 25, 30, 45, 60, 120],
+    registers: [this.registry],
+  });
+  readonly cycleOverrun = new Counter({
+    name: `${P}cycle_overrun_total`,
+    help: 'Cycles that could not start every due camera before the next cycle began',
+    registers: [this.registry],
+  });
+  readonly cycleSkippedBusy = new Counter({
+    name: `${P}cycle_skipped_busy_total`,
+    help: 'Due probes skipped because the previous probe of that camera was still running',
+    registers: [this.registry],
+  });
+
+  constructor(spoolStats: () => SpoolStats | null) {
+    const reg = this.registry;
+    new Gauge({
+      name: `${P}spool_bytes`,
+      help: 'Bytes in the on-disk spool',
+      registers: [reg],
+      collect() {
+        this.set(spoolStats()?.bytes ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${P}spool_batches`,
+      help: 'Unsent batches in the on-disk spool',
+      registers: [reg],
+      collect() {
+        this.set(spoolStats()?.batches ?? 0);
+      },
+    });
+  }
+
+  recordProbe(r: ProbeResult): void {
+    for (const rung of r.rungs) {
+      this.probesTotal.inc({ rung: rung.rung, outcome: rung.outcome });
+      if (rung.outcome !== 'skipped') this.probeDuration.observe({ rung: rung.rung }, rung.ms / 1000);
+    }
+  }
+
+  recordCycle(s: CycleStats): void {
+    this.cycleDuration.observe(s.durationMs / 1000);
+    if (s.carried > 0) this.cycleOverrun.inc();
+    if (s.skippedBusy > 0) this.cycleSkippedBusy.inc(s.skippedBusy);
+  }
+}
+
+export interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Serve GET /metrics on host:port (loopback by default; port 0 = any free port). */
+export async function serveMetrics(registry: Registry, port: number, host = '127.0.0.1'): Promise<MetricsServer> {
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (err: unknown) => res.writeHead(500).end(String(err)),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,18 @@
+/** Rung 5 (optional): one decodable frame, via ../frame-grab.ts (ffmpeg). */
+import { grabFrame } from '../frame-grab.ts';
+import type { RungContext, RungProbe, RungReport } from './types.ts';
+import { rtspRequestUrl } from './rtsp.ts';
+
+export async function probeFrame(ctx: RungContext): Promise<RungReport> {
+  const r = await grabFrame({
+    url: rtspRequestUrl(ctx.cam.rtspUrl),
+    username: ctx.cam.username,
+    password: ctx.cam.password,
+    timeoutMs: ctx.timeoutMs,
+  });
+  if (r.ok) return { outcome: 'ok', detail: `${r.jpeg.length} B JPEG` };
+  const outcome = r.reason === 'auth' ? 'auth' : r.reason === 'timeout' ? 'timeout' : 'fail';
+  return { outcome, detail: r.detail };
+}
+
+export const frameProbe: RungProbe = { rung: 'frame', usesCredentials: true, run: probeFrame };

@@ -1,0 +1,60 @@
+/**
+ * Rung 3: authenticated ONVIF GetDeviceInformation. WS-Security UsernameToken digest
+ * with `Created` shifted by the measured camera clock offset; when the camera answers
+ * HTTP 401 + WWW-Authenticate, one more request answers the challenge with HTTP Digest
+ * (Basic only if that is all it offers). Refusal (HTTP 401, or 400/500 with a
+ * NotAuthorized SOAP fault) → outcome 'auth': the caller backs off, never loops.
+ */
+import { authorizationHeader, parseChallenges } from '../../src/protocol/digest-auth.ts';
+import { makeUsernameToken, securityHeaderXml } from '../../src/protocol/ws-security.ts';
+import type { RungContext, RungProbe, RungReport } from './types.ts';
+import { soapPost, SoapTransportError, type SoapResponse } from './soap-http.ts';
+import { faultDetail, isAuthFailure, parseDeviceInformation } from './soap-parse.ts';
+
+export function getDeviceInformationEnvelope(username: string, password: string, clockOffsetMs: number): string {
+  const token = makeUsernameToken(username, password, clockOffsetMs);
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>' +
+    '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">' +
+    `<s:Header>${securityHeaderXml(token)}</s:Header><s:Body>` +
+    '<GetDeviceInformation xmlns="http://www.onvif.org/ver10/device/wsdl"/>' +
+    '</s:Body></s:Envelope>'
+  );
+}
+
+function interpret(res: SoapResponse): RungReport {
+  if (res.status === 200) {
+    return parseDeviceInformation(res.body) !== null
+      ? { outcome: 'ok' }
+      : { outcome: 'fail', detail: 'bad GetDeviceInformation answer' };
+  }
+  if (isAuthFailure(res.status, res.body)) return { outcome: 'auth', detail: `HTTP ${res.status} ${faultDetail(res.body) ?? 'unauthorized'}` };
+  return { outcome: 'fail', detail: faultDetail(res.body) ?? `HTTP ${res.status}` };
+}
+
+export async function onvifAuth(ctx: RungContext): Promise<RungReport> {
+  const { host, onvifPort: port, onvifPath: path, username, password } = ctx.cam;
+  const deadline = Date.now() + ctx.timeoutMs;
+  const offset = ctx.clockOffsetMs ?? 0;
+  try {
+    const first = await soapPost({ host, port, path, body: getDeviceInformationEnvelope(username, password, offset), timeoutMs: ctx.timeoutMs });
+    const challenge = first.status === 401 ? parseChallenges(first.headers['www-authenticate'])[0] : undefined;
+    if (challenge === undefined) return interpret(first);
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return { outcome: 'timeout', detail: 'timeout' };
+    const second = await soapPost({
+      host,
+      port,
+      path,
+      body: getDeviceInformationEnvelope(username, password, offset),
+      timeoutMs: remaining,
+      authorization: authorizationHeader(challenge, { username, password }, 'POST', path),
+    });
+    return interpret(second);
+  } catch (e) {
+    if (e instanceof SoapTransportError) return { outcome: e.kind, detail: e.code };
+    throw e;
+  }
+}
+
+export const onvifAuthProbe: RungProbe = { rung: 'onvif_auth', usesCredentials: true, run: onvifAuth };

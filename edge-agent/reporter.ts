@@ -1,0 +1,269 @@
+/**
+ * Reporter: probe results → numbered batches → hub, in seq order, nothing lost.
+ *
+ * - A batch is cut every `flushMs` (1 s) or at `maxItems` (500) results.
+ * - Seq numbers come from SeqStore: strictly increasing, also across restarts and crashes.
+ * - Delivery is one batch at a time, oldest first: the spool (older) before the in-memory
+ *   queue (newer). Healthy traffic stays in memory (no disk writes); on the first failed
+ *   send, or when more than `memQueueMax` batches wait, the memory queue is spilled to the
+ *   spool and new batches follow it there until the spool is drained. So the order on the
+ *   wire is always the seq order, and every batch is either acknowledged, refused (4xx,
+ *   dropped and counted), or on disk.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ProbeResult, ReportBatch } from '../src/protocol/probe-result.ts';
+import { createLogger, type Logger } from '../src/log.ts';
+import { Backoff } from './backoff.ts';
+import type { BatchSender } from './hub-link.ts';
+import type { AgentMetrics } from './metrics.ts';
+import { systemClock, type Clock, type TimerHandle } from './scheduler.ts';
+import type { Spool } from './spool.ts';
+
+/**
+ * Persisted seq counter. The file holds a reservation: every seq below it may have been
+ * used. Reserving `block` seqs per fsync keeps disk writes rare; a crash leaves a gap
+ * (harmless: the hub only needs seqs to increase), a clean close writes the exact next seq.
+ */
+export class SeqStore {
+  private nextSeq: number;
+  private reserved: number;
+
+  constructor(
+    private readonly file: string,
+    minNext = 1,
+    private readonly block = 1000,
+  ) {
+    let stored = 0;
+    try {
+      stored = Number(fs.readFileSync(file, 'utf8').trim()) || 0;
+    } catch {
+      stored = 0;
+    }
+    this.nextSeq = Math.max(1, stored, minNext);
+    this.reserved = this.nextSeq;
+  }
+
+  take(): number {
+    if (this.nextSeq >= this.reserved) {
+      this.reserved = this.nextSeq + this.block;
+      this.persist(this.reserved);
+    }
+    return this.nextSeq++;
+  }
+
+  get peekNext(): number {
+    return this.nextSeq;
+  }
+
+  close(): void {
+    this.persist(this.nextSeq);
+    this.reserved = this.nextSeq;
+  }
+
+  private persist(v: number): void {
+    const tmp = this.file + '.tmp';
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeSync(fd, String(v));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, this.file);
+    try {
+      const dfd = fs.openSync(path.dirname(this.file), 'r');
+      fs.fsyncSync(dfd);
+      fs.closeSync(dfd);
+    } catch {
+      /* directory fsync is best effort (not on every platform) */
+    }
+  }
+}
+
+export interface ReporterOptions {
+  hub: BatchSender;
+  spool: Spool;
+  seq: SeqStore;
+  clock?: Clock;
+  flushMs?: number;
+  maxItems?: number;
+  memQueueMax?: number;
+  retry?: Backoff;
+  metrics?: AgentMetrics;
+  log?: Logger;
+}
+
+export class Reporter {
+  private readonly clock: Clock;
+  private readonly flushMs: number;
+  private readonly maxItems: number;
+  private readonly memQueueMax: number;
+  private readonly retry: Backoff;
+  private readonly log: Logger;
+  private buf: ProbeResult[] = [];
+  private mem: ReportBatch[] = [];
+  private pumping: Promise<void> | null = null;
+  private flushTimer: TimerHandle | null = null;
+  private retryTimer: TimerHandle | null = null;
+  private started = false;
+  private stopped = false;
+  private hubDown = false;
+  private draining = false;
+  readonly counters = { batches: 0, sent: 0, duplicates: 0, rejected: 0, transientErrors: 0, itemsSent: 0 };
+
+  constructor(private readonly opts: ReporterOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.flushMs = opts.flushMs ?? 1000;
+    this.maxItems = opts.maxItems ?? 500;
+    this.memQueueMax = opts.memQueueMax ?? 4;
+    this.retry = opts.retry ?? new Backoff({ baseMs: 500, maxMs: 30_000 });
+    this.log = opts.log ?? createLogger('agent.reporter');
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const tick = () => {
+      this.flush();
+      this.flushTimer = this.clock.setTimeout(tick, this.flushMs);
+    };
+    this.flushTimer = this.clock.setTimeout(tick, this.flushMs);
+    this.kick(); // replay what a previous run left in the spool
+  }
+
+  add(result: ProbeResult): void {
+    if (this.stopped) return;
+    this.buf.push(result);
+    if (this.buf.length >= this.maxItems) this.flush();
+  }
+
+  /**
+   * Cut the last batch, try to deliver everything for up to `drainMs` (skipped when the
+   * hub is known to be away), then put whatever is left in the spool.
+   */
+  async stop(drainMs = 0): Promise<void> {
+    if (this.stopped) return;
+    if (this.flushTimer !== null) this.clock.clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.flush();
+    this.stopped = true;
+    if (drainMs > 0 && this.retryTimer === null) {
+      this.draining = true;
+      this.kick();
+      await this.within(this.idle(), drainMs);
+      this.draining = false;
+    }
+    if (this.retryTimer !== null) this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.opts.hub.abort();
+    await this.pumping;
+    this.spill();
+    this.opts.seq.close();
+  }
+
+  private flush(): void {
+    while (this.buf.length > 0) {
+      const items = this.buf.splice(0, this.maxItems);
+      this.enqueue({ seq: this.opts.seq.take(), sentAt: this.clock.now(), items });
+    }
+  }
+
+  private enqueue(batch: ReportBatch): void {
+    this.counters.batches++;
+    if (!this.opts.spool.isEmpty || this.mem.length >= this.memQueueMax) {
+      this.spill();
+      this.toSpool(batch);
+    } else {
+      this.mem.push(batch);
+    }
+    this.kick();
+  }
+
+  private spill(): void {
+    for (const b of this.mem.splice(0)) this.toSpool(b);
+  }
+
+  private toSpool(batch: ReportBatch): void {
+    try {
+      this.opts.spool.append(batch);
+    } catch (err) {
+      this.opts.metrics?.reportErrors.inc({ kind: 'spool_write' });
+      this.log.error({ err, seq: batch.seq, items: batch.items.length }, 'spool write failed: batch lost');
+    }
+  }
+
+  private kick(): void {
+    if (this.pumping || this.retryTimer !== null || !this.started || (this.stopped && !this.draining)) return;
+    let clean = true;
+    this.pumping = this.pump()
+      .catch((err: unknown) => {
+        // e.g. a disk error under the spool: keep the data where it is and try again later
+        clean = false;
+        this.log.error({ err }, 'report delivery failed');
+        this.scheduleRetry();
+      })
+      .finally(() => {
+        this.pumping = null;
+        // work that arrived between the pump's last look and now
+        if (clean && (!this.opts.spool.isEmpty || this.mem.length > 0)) this.kick();
+      });
+  }
+
+  private async pump(): Promise<void> {
+    for (;;) {
+      const fromSpool = !this.opts.spool.isEmpty;
+      const batch = fromSpool ? this.opts.spool.peek() : this.mem[0];
+      if (!batch) return;
+      const out = await this.opts.hub.sendBatch(batch);
+      if (out.kind === 'retry') {
+        this.counters.transientErrors++;
+        this.opts.metrics?.reportErrors.inc({ kind: 'transient' });
+        if (!this.hubDown) this.log.warn({ seq: batch.seq, status: out.status, detail: out.detail }, 'hub unavailable: spooling reports');
+        this.hubDown = true;
+        this.spill();
+        this.scheduleRetry();
+        return;
+      }
+      this.retry.reset();
+      if (this.hubDown) this.log.info({ seq: batch.seq, spooled: this.opts.spool.stats().batches }, 'hub reachable again: replaying spool');
+      this.hubDown = false;
+      if (out.kind === 'rejected') {
+        this.counters.rejected++;
+        this.opts.metrics?.reportErrors.inc({ kind: 'rejected' });
+        this.log.error({ seq: batch.seq, items: batch.items.length, status: out.status, detail: out.detail }, 'hub refused report batch: dropped');
+      } else {
+        this.counters.sent++;
+        this.counters.itemsSent += batch.items.length;
+        if (out.ack.duplicate) this.counters.duplicates++;
+        this.opts.metrics?.reportsSent.inc();
+        this.opts.metrics?.reportItemsSent.inc(batch.items.length);
+      }
+      this.complete(batch.seq);
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped || this.retryTimer !== null) return;
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = null;
+      this.kick();
+    }, this.retry.next());
+  }
+
+  private complete(seq: number): void {
+    if (this.mem[0]?.seq === seq) this.mem.shift();
+    else this.opts.spool.ack(seq);
+  }
+
+  /** resolves when nothing is left to send or the pump gave up (hub away) */
+  private async idle(): Promise<void> {
+    while (this.pumping) await this.pumping;
+  }
+
+  private async within(p: Promise<void>, ms: number): Promise<void> {
+    let t: TimerHandle | null = null;
+    await Promise.race([p, new Promise<void>((r) => (t = this.clock.setTimeout(r, ms)))]);
+    if (t !== null) this.clock.clearTimeout(t);
+  }
+}

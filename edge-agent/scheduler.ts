@@ -1,0 +1,299 @@
+/**
+ * Probe scheduler: every camera once per cycle, spread over the cycle, bounded concurrency.
+ *
+ * - Each camera has a stable phase in [0, 1) from a hash of its code: it is started at
+ *   cycleStart + phase·cycle in every cycle, so its probes are exactly one cycle apart and
+ *   the fleet is spread evenly (hash ≈ uniform) without a thundering herd at cycle start.
+ * - At most `maxConcurrent` probes in flight; due cameras beyond that wait in a FIFO.
+ *   The scheduler never awaits a probe before starting others: a hanging camera costs one
+ *   slot until the probe's own timeout (plus a watchdog that frees the slot of a probe
+ *   that overstays 2× its timeout).
+ * - A camera whose previous probe is still running (or still queued) is skipped, never
+ *   started twice.
+ * - Auth back-off (lockout safety): after an `auth_failed` from a probe that logged in, the
+ *   camera gets `skipAuth: true` probes until the window ends: one login per window.
+ * - Frame rung every `frameEvery` cycles (0 = never), staggered per camera.
+ */
+import type { AgentCamera, ProbeResult } from '../src/protocol/probe-result.ts';
+
+export type TimerHandle = unknown;
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface ProbeOptions {
+  timeoutMs: number;
+  skipAuth?: boolean;
+  withFrame?: boolean;
+}
+export type ProbeFn = (cam: AgentCamera, opts: ProbeOptions) => Promise<ProbeResult>;
+
+export interface CycleStats {
+  cycle: number;
+  startedAt: number;
+  /** cameras due in this cycle */
+  due: number;
+  /** probes started for this cycle (including ones started late, after the cycle ended) */
+  started: number;
+  /** due cameras skipped because their previous probe was still running or queued */
+  skippedBusy: number;
+  /** due cameras still waiting for a slot when the next cycle began (overrun when > 0) */
+  carried: number;
+  /** from cycle start to the start of its last probe (or to cycle end + carried) */
+  durationMs: number;
+}
+
+export interface SchedulerOptions {
+  probe: ProbeFn;
+  onResult: (result: ProbeResult) => void;
+  onCycle?: (stats: CycleStats) => void;
+  onProbeError?: (cam: AgentCamera, err: unknown) => void;
+  clock?: Clock;
+  cycleMs?: number;
+  probeTimeoutMs?: number;
+  maxConcurrent?: number;
+  authBackoffMs?: number;
+  frameEvery?: number;
+  /** granularity of the dispatch timer */
+  tickMs?: number;
+}
+
+interface Slot {
+  cam: AgentCamera;
+  hash: number;
+  phase: number;
+  running: boolean;
+  queued: boolean;
+  /** login attempts are allowed again from this time */
+  authBlockedUntil: number;
+}
+
+/**
+ * FNV-1a 32 bit + murmur3's final mix: stable across restarts and machines. The mix
+ * matters: camera codes are sequential (…0001, …0002) and plain FNV-1a leaves their
+ * high bits, hence their phases, clustered.
+ */
+export function hashCode(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+const credKey = (c: AgentCamera) => `${c.username}\u0000${c.password}`;
+
+export class Scheduler {
+  private readonly clock: Clock;
+  private readonly cycleMs: number;
+  private readonly timeoutMs: number;
+  private readonly maxConcurrent: number;
+  private readonly authBackoffMs: number;
+  private readonly frameEvery: number;
+  private readonly tickMs: number;
+  private slots = new Map<string, Slot>();
+  private order: Slot[] = [];
+  private cursor = 0;
+  private queue: { slot: Slot; cycle: number }[] = [];
+  private inFlight = 0;
+  private cycle = -1;
+  private cycleStart = 0;
+  private stats: CycleStats | null = null;
+  private lastStartAt = 0;
+  private timer: TimerHandle | null = null;
+  private running = false;
+  private settleWaiters: (() => void)[] = [];
+  private active = 0;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.cycleMs = opts.cycleMs ?? 30_000;
+    this.timeoutMs = opts.probeTimeoutMs ?? 10_000;
+    this.maxConcurrent = opts.maxConcurrent ?? 256;
+    this.authBackoffMs = opts.authBackoffMs ?? 600_000;
+    this.frameEvery = opts.frameEvery ?? 0;
+    this.tickMs = opts.tickMs ?? 5;
+    if (this.cycleMs <= 0 || this.maxConcurrent <= 0) throw new Error('scheduler: cycleMs and maxConcurrent must be > 0');
+  }
+
+  /** Replace the camera set; keeps per-camera state (running, auth back-off) of cameras that stay. */
+  setCameras(cams: readonly AgentCamera[]): void {
+    const next = new Map<string, Slot>();
+    for (const cam of cams) {
+      const old = this.slots.get(cam.code);
+      if (old) {
+        // new credentials deserve a login attempt now
+        if (credKey(old.cam) !== credKey(cam)) old.authBlockedUntil = 0;
+        old.cam = cam;
+        next.set(cam.code, old);
+      } else {
+        const hash = hashCode(cam.code);
+        next.set(cam.code, { cam, hash, phase: hash / 2 ** 32, running: false, queued: false, authBlockedUntil: 0 });
+      }
+    }
+    this.slots = next;
+    this.queue = this.queue.filter((q) => {
+      const keep = next.get(q.slot.cam.code) === q.slot;
+      if (!keep) q.slot.queued = false;
+      return keep;
+    });
+    this.order = [...next.values()].sort((a, b) => a.phase - b.phase);
+    // cameras whose phase has passed in this cycle wait for the next one
+    const elapsed = this.running ? this.clock.now() - this.cycleStart : 0;
+    this.cursor = this.order.findIndex((s) => s.phase * this.cycleMs > elapsed);
+    if (this.cursor < 0) this.cursor = this.order.length;
+  }
+
+  get cameraCount(): number {
+    return this.slots.size;
+  }
+
+  get probesInFlight(): number {
+    return this.inFlight;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.cycleStart = this.clock.now();
+    this.cycle = -1;
+    this.beginCycle(this.cycleStart);
+    this.tick();
+  }
+
+  /** Stop starting probes; resolves when running probes settle or after `graceMs`. */
+  async stop(graceMs = 0): Promise<void> {
+    this.running = false;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+    for (const q of this.queue) q.slot.queued = false;
+    this.queue = [];
+    if (this.active === 0 || graceMs <= 0) return;
+    await new Promise<void>((resolve) => {
+      const t = this.clock.setTimeout(resolve, graceMs);
+      this.settleWaiters.push(() => {
+        this.clock.clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  private beginCycle(at: number): void {
+    if (this.stats) {
+      const s = this.stats;
+      s.carried = this.queue.filter((q) => q.cycle === s.cycle).length;
+      s.durationMs = s.carried > 0 ? at - s.startedAt : Math.max(0, this.lastStartAt - s.startedAt);
+      this.opts.onCycle?.(s);
+    }
+    this.cycle++;
+    this.cursor = 0;
+    this.stats = { cycle: this.cycle, startedAt: this.cycleStart, due: 0, started: 0, skippedBusy: 0, carried: 0, durationMs: 0 };
+    this.lastStartAt = this.cycleStart;
+  }
+
+  private tick(): void {
+    this.timer = null;
+    if (!this.running) return;
+    const now = this.clock.now();
+    if (now - this.cycleStart >= this.cycleMs) {
+      this.dispatchDue(Infinity); // whatever a late timer left of the old cycle
+      // an event-loop stall longer than a cycle re-anchors instead of bursting old cycles
+      this.cycleStart = now - this.cycleStart >= 2 * this.cycleMs ? now : this.cycleStart + this.cycleMs;
+      this.beginCycle(now);
+    }
+    this.dispatchDue(now - this.cycleStart);
+    this.drain();
+    const nextAt =
+      this.cursor < this.order.length ? this.cycleStart + this.order[this.cursor]!.phase * this.cycleMs : this.cycleStart + this.cycleMs;
+    this.timer = this.clock.setTimeout(() => this.tick(), Math.max(this.tickMs, nextAt - now));
+  }
+
+  private dispatchDue(elapsed: number): void {
+    while (this.cursor < this.order.length) {
+      const slot = this.order[this.cursor]!;
+      if (slot.phase * this.cycleMs > elapsed) break;
+      this.cursor++;
+      this.makeDue(slot);
+    }
+  }
+
+  private makeDue(slot: Slot): void {
+    const s = this.stats!;
+    s.due++;
+    if (slot.running || slot.queued) {
+      s.skippedBusy++;
+      return;
+    }
+    slot.queued = true;
+    this.queue.push({ slot, cycle: this.cycle });
+  }
+
+  private drain(): void {
+    while (this.running && this.inFlight < this.maxConcurrent && this.queue.length > 0) {
+      const { slot, cycle } = this.queue.shift()!;
+      slot.queued = false;
+      if (this.stats && cycle === this.stats.cycle) {
+        this.stats.started++;
+        this.lastStartAt = this.clock.now();
+      }
+      this.launch(slot, cycle);
+    }
+  }
+
+  private launch(slot: Slot, cycle: number): void {
+    const now = this.clock.now();
+    const skipAuth = now < slot.authBlockedUntil;
+    const withFrame = !skipAuth && this.frameEvery > 0 && (cycle + (slot.hash % this.frameEvery)) % this.frameEvery === 0;
+    slot.running = true;
+    this.inFlight++;
+    this.active++;
+    let slotHeld = true;
+    const release = () => {
+      if (!slotHeld) return;
+      slotHeld = false;
+      this.inFlight--;
+      this.drain();
+    };
+    // the probe has its own timeout; this only frees the slot of a probe that ignores it
+    const watchdog = this.clock.setTimeout(release, 2 * this.timeoutMs + 1000);
+    const cam = slot.cam;
+    let p: Promise<ProbeResult>;
+    try {
+      p = this.opts.probe(cam, { timeoutMs: this.timeoutMs, skipAuth, withFrame });
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      (result) => {
+        if (!skipAuth) slot.authBlockedUntil = result.fault === 'auth_failed' ? this.clock.now() + this.authBackoffMs : 0;
+        // in back-off the credential rungs were skipped: a reachable camera is still known to
+        // refuse our credentials, never "online" (the hub would otherwise flip it every cycle)
+        else if (result.fault === null) result = { ...result, fault: 'auth_failed' };
+        // a camera removed from the assignment meanwhile is no longer ours to report
+        if (this.slots.get(cam.code) === slot) this.opts.onResult(result);
+      },
+      (err) => this.opts.onProbeError?.(cam, err),
+    )
+      .catch((err) => this.opts.onProbeError?.(cam, err))
+      .finally(() => {
+        this.clock.clearTimeout(watchdog);
+        slot.running = false;
+        this.active--;
+        release();
+        if (this.active === 0) for (const w of this.settleWaiters.splice(0)) w();
+      });
+  }
+}
