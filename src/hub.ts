@@ -20,6 +20,9 @@ import { createLogger, type Logger } from './log.ts';
 import { AuthService } from './services/auth.ts';
 import { CountyView } from './services/county-view.ts';
 import { IngestService } from './services/ingest.ts';
+import { hubMetricsSource, type MetricsExtras } from './services/hub-metrics-source.ts';
+import { createHubMetrics } from './metrics/hub-metrics.ts';
+import type { CountyStructure } from './db/county-store.ts';
 
 export interface HubOptions {
   configDir: string;
@@ -32,6 +35,8 @@ export interface HubOptions {
   inMemory?: boolean;
   monitor?: Partial<MonitorConfig>;
   sweepIntervalMs?: number;
+  /** camera-level series on /metrics (off by default: 100 k cameras make a slow scrape) */
+  cameraSeries?: boolean;
   now?: () => number;
   logger?: Logger;
   /** extra wiring before the app is built (metrics, live, tickets) */
@@ -47,6 +52,9 @@ export interface HubCore {
   log: TransitionLog;
   logger: Logger;
   now: () => number;
+  structure: CountyStructure;
+  /** tickets and live views register their gauges here */
+  metricsExtras: MetricsExtras;
 }
 
 export interface Hub extends HubCore {
@@ -95,7 +103,9 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const auth = new AuthService(db, now);
     auth.setAgents(structure.agents);
     const view = new CountyView(structure, monitor, structure.countyName, now);
-    const core: HubCore = { db, monitor, ingest, view, auth, log, logger, now };
+    const metricsExtras: MetricsExtras = {};
+    const core: HubCore = { db, monitor, ingest, view, auth, log, logger, now, structure, metricsExtras };
+    const metrics = createHubMetrics(hubMetricsSource(monitor, ingest, structure, metricsExtras, now), { driftThresholdMs: monitorConfig.clockDriftThresholdMs, cameraSeries: opts.cameraSeries ?? false });
 
     const deps: HubDeps = {
       auth,
@@ -108,6 +118,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         return { agent: agentId, version, cameras };
       },
       ready: () => (closing ? { ok: false, reason: 'shutting down' } : { ok: true }),
+      metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
     };
     await opts.extend?.(core, deps);
     const app = await buildApp(deps, logger);

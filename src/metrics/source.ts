@@ -59,8 +59,14 @@ export interface HubMetricsSource {
     refusedItems: number;
     badRequests: number;
   };
-  /** probe latency by rung, aggregated from agent reports since the last scrape (the exporter observes then drains) */
-  drainRungLatencies(): Iterable<{ rung: Rung; outcome: RungOutcome; seconds: number[] }>;
+  /**
+   * probe latency by rung, aggregated from agent reports since the last scrape (the exporter
+   * observes then drains): raw seconds, or — at ingest rates where keeping samples would cost
+   * memory — counts already bucketed on PROBE_BUCKETS_SECONDS (non-cumulative, last = +Inf)
+   */
+  drainRungLatencies(): Iterable<
+    { rung: Rung; outcome: RungOutcome; seconds: number[] } | { rung: Rung; outcome: RungOutcome; bucketCounts: number[]; sum: number; count: number }
+  >;
   /** time-to-repair of tickets resolved since the last scrape, seconds */
   drainRepairSeconds(): Iterable<{ town: string; class: string; seconds: number }>;
   /** connected WebSocket viewers */

@@ -8,6 +8,10 @@ import { AssignmentSchema, ErrorReply, ReportAckSchema, ReportBatchSchema } from
 export const agentRoutes =
   (deps: HubDeps): FastifyPluginAsyncTypebox =>
   async (app) => {
+    // malformed or unauthorised agent requests, for sharpeyes_ingest_bad_requests_total
+    app.addHook('onResponse', async (_req, reply) => {
+      if (reply.statusCode >= 400 && reply.statusCode < 500) deps.ingest.counters.badRequests++;
+    });
     app.post(
       '/api/agent/reports',
       {

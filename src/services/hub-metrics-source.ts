@@ -1,0 +1,81 @@
+/**
+ * The hub's in-memory state as the Prometheus exporter reads it at scrape time
+ * (src/metrics/source.ts). Tickets and live viewers plug in through `extras`.
+ */
+import { RateSum } from '../core/rates.ts';
+import type { Monitor } from '../core/monitor.ts';
+import type { CountyStructure } from '../db/county-store.ts';
+import type { HubMetricsSource, TicketMetricsRow } from '../metrics/source.ts';
+import type { IngestService } from './ingest.ts';
+
+export interface MetricsExtras {
+  tickets?: () => Iterable<TicketMetricsRow>;
+  drainRepairSeconds?: () => Iterable<{ town: string; class: string; seconds: number }>;
+  viewers?: () => number;
+}
+
+export function hubMetricsSource(
+  monitor: Monitor,
+  ingest: IngestService,
+  structure: CountyStructure,
+  extras: MetricsExtras,
+  now: () => number,
+): HubMetricsSource {
+  const townName = new Map(structure.towns.map((t) => [t.id, t.name]));
+  const camerasPerAgent = new Map<string, number>();
+  for (const c of structure.cameras) if (c.agentId) camerasPerAgent.set(c.agentId, (camerasPerAgent.get(c.agentId) ?? 0) + 1);
+  return {
+    *grids() {
+      const t = now();
+      for (const { grid, tally } of monitor.grids.values()) {
+        tally.accrue(t);
+        yield { grid: grid.id, town: grid.townId, kind: grid.kind, counts: { ...tally.counts }, todayOnlineMs: tally.day.onlineMs, todayMonitoredMs: tally.day.monitoredMs };
+      }
+    },
+    *towns() {
+      const t = now();
+      const sums = new Map<string, RateSum>();
+      for (const { grid, tally } of monitor.grids.values()) {
+        tally.accrue(t);
+        let s = sums.get(grid.townId);
+        if (!s) sums.set(grid.townId, (s = new RateSum()));
+        s.add(tally);
+      }
+      const measured = new Map<string, number>();
+      const drifting = new Map<string, number>();
+      const threshold = monitor.config.clockDriftThresholdMs;
+      for (const cam of monitor.cameras.values()) {
+        if (cam.clockOffsetMs === null) continue;
+        const town = monitor.grids.get(cam.gridId)!.grid.townId;
+        measured.set(town, (measured.get(town) ?? 0) + 1);
+        if (Math.abs(cam.clockOffsetMs) > threshold) drifting.set(town, (drifting.get(town) ?? 0) + 1);
+      }
+      for (const [town, s] of sums) {
+        yield {
+          town,
+          name: townName.get(town) ?? town,
+          counts: { online: s.online, offline: s.offline, unknown: s.unknown, maintenance: s.maintenance },
+          todayOnlineMs: s.dayOnline,
+          todayMonitoredMs: s.dayMonitored,
+          clockMeasured: measured.get(town) ?? 0,
+          clockDrifting: drifting.get(town) ?? 0,
+        };
+      }
+    },
+    *agents() {
+      for (const a of structure.agents) yield { agent: a.id, lastReportAt: ingest.lastReportAt(a.id), cameras: camerasPerAgent.get(a.id) ?? 0 };
+    },
+    tickets: () => extras.tickets?.() ?? [],
+    ingest: () => ({ ...ingest.counters }),
+    drainRungLatencies: () => ingest.rungStats.drain(),
+    drainRepairSeconds: () => extras.drainRepairSeconds?.() ?? [],
+    viewers: () => extras.viewers?.() ?? 0,
+    *cameras() {
+      for (const cam of monitor.cameras.values()) {
+        const g = monitor.grids.get(cam.gridId)!.grid;
+        yield { camera: cam.code, grid: g.id, town: g.townId, state: cam.state };
+      }
+    },
+    now,
+  };
+}
