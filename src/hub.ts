@@ -138,6 +138,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       app,
       startedMs,
       async close() {
+        if (closing) return;
         closing = true;
         clearInterval(sweeper);
         await app.close();
