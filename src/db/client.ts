@@ -5,9 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { Worker } from 'node:worker_threads';
+import { drizzle as drizzleProxy } from 'drizzle-orm/pg-proxy';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -35,33 +34,98 @@ export type DatabaseTarget =
   | { kind: 'postgres'; url: string; poolSize?: number };
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
-  const db = target.kind === 'pglite' ? await openPglite(target) : openPostgres(target);
+  if (target.kind === 'pglite') return openPglite(target); // migrated inside its worker
+  const db = openPostgres(target);
   await migrateDatabase(db);
   return db;
 }
 
+const WORKER = new URL('./pglite-worker.mjs', import.meta.url);
+
+/**
+ * Embedded PGlite, run in a worker thread (src/db/pglite-worker.mjs): its statements cost
+ * WASM CPU that would otherwise block the hub's event loop. PGlite has one connection, so a
+ * transaction holds a lock that other statements wait for.
+ */
 async function openPglite(target: { dataDir: string | null; loadDataDir?: Blob }): Promise<Database> {
   if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
-  const opts = target.loadDataDir ? { loadDataDir: target.loadDataDir } : {};
-  const client = target.dataDir ? new PGlite(target.dataDir, opts) : new PGlite(opts);
-  await client.waitReady;
-  const orm = drizzlePglite(client, { schema }) as unknown as Orm;
+  const loadDataDir = target.loadDataDir ? new Uint8Array(await target.loadDataDir.arrayBuffer()) : undefined;
+  const worker = new Worker(WORKER, { workerData: { dataDir: target.dataDir, loadDataDir, migrationsFolder: MIGRATIONS_FOLDER } });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let dead: Error | null = null;
+  const ready = new Promise<void>((resolve, reject) => pending.set(0, { resolve: () => resolve(), reject }));
+  worker.on('message', (m: { id: number; result?: unknown; error?: { message: string; code?: string } }) => {
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (m.error) p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
+    else p.resolve(m.result);
+  });
+  const fail = (e: Error) => {
+    dead = e;
+    for (const p of pending.values()) p.reject(e);
+    pending.clear();
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`PGlite worker exited (${code})`)));
+  const call = <T>(msg: Record<string, unknown>): Promise<T> => {
+    if (dead) return Promise.reject(dead);
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage({ id, ...msg });
+    });
+  };
+  try {
+    await ready;
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
+  // one connection: statements outside a transaction wait for the open one
+  let txTail: Promise<void> = Promise.resolve();
+  const raw = <T>(sql: string, params?: unknown[], rowMode?: 'array') => call<T[]>({ op: 'query', sql, params: params ?? [], rowMode });
+  const query = async <T>(sql: string, params?: unknown[]) => {
+    await txTail;
+    return raw<T>(sql, params);
+  };
+  const orm = drizzleProxy(
+    async (sql, params, method) => {
+      await txTail;
+      return { rows: await raw(sql, params, method === 'all' ? 'array' : undefined) };
+    },
+    { schema },
+  ) as unknown as Orm;
   return {
     kind: 'pglite',
     orm,
-    raw: client,
-    async query<T>(text: string, params?: unknown[]) {
-      return (await client.query<T>(text, params)).rows;
-    },
+    query,
     async transaction<T>(fn: (q: Querier) => Promise<T>) {
-      return client.transaction(async (tx) =>
-        fn({ query: async <R>(text: string, params?: unknown[]) => (await tx.query<R>(text, params)).rows }),
-      );
+      const before = txTail;
+      let release!: () => void;
+      txTail = before.then(() => new Promise<void>((r) => (release = r)));
+      await before;
+      try {
+        await raw('BEGIN');
+        const out = await fn({ query: <R>(sql: string, params?: unknown[]) => raw<R>(sql, params) });
+        await raw('COMMIT');
+        return out;
+      } catch (e) {
+        await raw('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        release();
+      }
     },
     async close() {
-      await client.close();
+      if (dead) return;
+      await txTail;
+      await call({ op: 'close' });
+      await worker.terminate();
     },
-  } as Database & { raw: PGlite };
+    dump: async () => new Blob([Buffer.from(await call<Uint8Array>({ op: 'dump' }))]),
+  } as Database & { dump: () => Promise<Blob> };
 }
 
 function openPostgres(target: { url: string; poolSize?: number }): Database {
@@ -95,14 +159,14 @@ function openPostgres(target: { url: string; poolSize?: number }): Database {
   };
 }
 
+/** PostgreSQL server: apply the migrations (PGlite applies them in its worker). */
 export async function migrateDatabase(db: Database): Promise<void> {
-  if (db.kind === 'pglite') await migratePglite(db.orm as never, { migrationsFolder: MIGRATIONS_FOLDER });
-  else await migratePg(db.orm as never, { migrationsFolder: MIGRATIONS_FOLDER });
+  if (db.kind === 'postgres') await migratePg(db.orm as never, { migrationsFolder: MIGRATIONS_FOLDER });
 }
 
 /** PGlite only: the data folder as a tarball (tests clone a migrated template from it). */
 export async function dumpPglite(db: Database): Promise<Blob> {
-  const raw = (db as Database & { raw?: PGlite }).raw;
-  if (!raw) throw new Error('dumpPglite: not a PGlite database');
-  return (await raw.dumpDataDir('none')) as Blob;
+  const dump = (db as Database & { dump?: () => Promise<Blob> }).dump;
+  if (!dump) throw new Error('dumpPglite: not a PGlite database');
+  return dump();
 }
