@@ -1,10 +1,11 @@
-/** Real camera SOAP captures (see ../../../shared/fixtures/SOURCES.md). */
+/** Real camera SOAP captures (test/fixtures/SOURCES.md). */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const FIXTURES_DIR = process.env.SHARP_EYES_FIXTURES ?? resolve(here, '../../../shared/fixtures');
+// copies of ../shared/fixtures kept in the repository (test/fixtures/SOURCES.md: origins, licences)
+export const FIXTURES_DIR = process.env.SHARP_EYES_FIXTURES ?? resolve(here, '../fixtures');
 
 export type Vendor = 'axis' | 'hikvision' | 'pelco' | 'trendnet' | 'milesight';
 export const VENDORS: Vendor[] = ['axis', 'hikvision', 'pelco', 'trendnet', 'milesight'];
