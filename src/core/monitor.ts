@@ -19,6 +19,8 @@ import type { CameraState, Grid, MonitorConfig, Transition, TransitionReason } f
 export interface CameraEntry {
   readonly code: string;
   readonly gridId: string;
+  /** position of its grid in Monitor.gridOrder (typed-array recounts) */
+  readonly gridIndex: number;
   readonly siteId: string | null;
   agentId: string | null;
   tally: GridTally;
@@ -50,6 +52,9 @@ export type ItemVerdict = 'applied' | 'old' | 'unknown_camera' | 'not_assigned';
 export class Monitor {
   readonly cameras = new Map<string, CameraEntry>();
   readonly grids = new Map<string, { grid: Grid; tally: GridTally }>();
+  /** grid ids in index order (CameraEntry.gridIndex) */
+  readonly gridOrder: string[] = [];
+  private readonly gridIndexOf = new Map<string, number>();
   private pending: Transition[] = [];
 
   constructor(
@@ -58,7 +63,11 @@ export class Monitor {
     cameras: CameraSpec[],
     now: number,
   ) {
-    for (const g of grids) this.grids.set(g.id, { grid: g, tally: new GridTally(now, config.tzOffsetMinutes) });
+    for (const g of grids) {
+      this.grids.set(g.id, { grid: g, tally: new GridTally(now, config.tzOffsetMinutes) });
+      this.gridIndexOf.set(g.id, this.gridOrder.length);
+      this.gridOrder.push(g.id);
+    }
     for (const c of cameras) this.addCamera(c, now);
   }
 
@@ -68,6 +77,7 @@ export class Monitor {
     const cam: CameraEntry = {
       code: spec.code,
       gridId: spec.gridId,
+      gridIndex: this.gridIndexOf.get(spec.gridId)!,
       siteId: spec.siteId,
       agentId: spec.agentId,
       tally: g.tally,

@@ -81,12 +81,9 @@ export function rollUp(grids: Iterable<GridLike>, key: (g: Grid) => string, now:
  * Full recompute of every grid's counts from the camera states — the check that the
  * incremental tallies are right, and the figure the bench measures (hub.rate_recompute_ms).
  */
-export function recountGrids(cameras: Iterable<CameraEntry>, gridIndex: Map<string, number>): Int32Array {
-  const counts = new Int32Array(gridIndex.size * 4);
-  for (const c of cameras) {
-    const i = gridIndex.get(c.gridId)!;
-    counts[i * 4 + STATE_SLOT[c.state]]! += 1;
-  }
+export function recountGrids(cameras: Iterable<CameraEntry>, gridCount: number): Int32Array {
+  const counts = new Int32Array(gridCount * 4);
+  for (const c of cameras) counts[c.gridIndex * 4 + STATE_SLOT[c.state]]! += 1;
   return counts;
 }
 

@@ -139,9 +139,8 @@ describe('rates', () => {
       else m.apply('ag', rnd() < 0.6 ? ok(code, t) : bad(code, t), t);
       if (rnd() < 0.01) m.sweep(t + 200_000);
     }
-    const idx = new Map([...m.grids.keys()].map((k, i) => [k, i]));
-    const recount = recountGrids(m.cameras.values(), idx);
-    for (const [k, i] of idx) {
+    const recount = recountGrids(m.cameras.values(), m.gridOrder.length);
+    for (const [i, k] of m.gridOrder.entries()) {
       const c = m.grids.get(k)!.tally.counts;
       expect([c.online, c.offline, c.unknown, c.maintenance]).toEqual(Array.from(recount.slice(i * 4, i * 4 + 4)));
     }
