@@ -1,0 +1,60 @@
+/**
+ * Fault injection: the PostgreSQL database refuses connections mid-run. Reports are
+ * answered 503 (the agent keeps them and retries), nothing decided is lost, and when
+ * the database is back the retried batch is committed with every transition.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from '../support/hub-harness.ts';
+import { batch, post, result } from '../support/reports.ts';
+import { AGENT_A } from '../support/tiny-county.ts';
+
+const url = process.env.TEST_DATABASE_URL;
+
+describe.runIf(url)('PostgreSQL goes away and comes back', () => {
+  let t: TestHub;
+  let admin: pg.Client;
+  let dbName = '';
+  const T = Date.UTC(2026, 10, 29, 2, 0, 0);
+  let clock = T;
+
+  const cut = async (allow: boolean) => {
+    await admin.query(`alter database ${dbName} allow_connections ${allow}`);
+    if (!allow) await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [dbName]);
+  };
+
+  beforeAll(async () => {
+    t = await startTestHub('postgres', { now: () => clock });
+    dbName = new URL(t.databaseUrl!).pathname.slice(1);
+    admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await cut(true).catch(() => undefined);
+    await admin.end();
+    await t.close();
+  });
+
+  it('answers 503 while the database is away, then commits the retried batch with its transitions', async () => {
+    expect((await post(t.hub.app, AGENT_A.token, batch(1, [result('c01', clock), result('c02', clock)]))).statusCode).toBe(200);
+    await cut(false);
+    clock += 30_000;
+    const b2 = batch(2, [result('c01', clock, 'unreachable'), result('c03', clock)]);
+    const down = await post(t.hub.app, AGENT_A.token, b2);
+    expect(down.statusCode).toBe(503);
+    expect(down.json().message).toMatch(/retry/);
+    // the hub stays up and serves reads from memory
+    expect((await t.hub.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    await cut(true);
+    const again = await post(t.hub.app, AGENT_A.token, b2);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ seq: 2, duplicate: false });
+    const rows = await t.hub.db.query<{ camera: string; to: string }>(`select camera_code as camera, to_state as "to" from camera_transitions order by id`);
+    // c01, c02 online (batch 1); c03 online (batch 2, decided while the database was away)
+    expect(rows.map((r) => `${r.camera}>${r.to}`)).toEqual(['c01>online', 'c02>online', 'c03>online']);
+    const ledger = await t.hub.db.query<{ seq: string }>(`select seq::text from ingest_batches order by seq`);
+    expect(ledger.map((r) => Number(r.seq))).toEqual([1, 2]);
+    // the failure counted against c01 once, not twice (the retry was a replay for the core)
+    expect(t.hub.monitor.cameras.get('c01')!.failStreak).toBe(1);
+  });
+});
