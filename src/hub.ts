@@ -23,6 +23,10 @@ import { IngestService } from './services/ingest.ts';
 import { hubMetricsSource, type MetricsExtras } from './services/hub-metrics-source.ts';
 import { createHubMetrics } from './metrics/hub-metrics.ts';
 import type { CountyStructure } from './db/county-store.ts';
+import { wireLive, type LiveOptions } from './live-wiring.ts';
+import { ticketMetrics, wireTickets, type WireTicketsOptions } from './tickets-wiring.ts';
+import type { TicketService } from './services/tickets.ts';
+import type { LiveParts } from './live/plugin.ts';
 
 export interface HubOptions {
   configDir: string;
@@ -39,6 +43,10 @@ export interface HubOptions {
   cameraSeries?: boolean;
   now?: () => number;
   logger?: Logger;
+  /** ticket settings beyond config/notify.yaml (tests) */
+  tickets?: Omit<WireTicketsOptions, 'configDir'>;
+  /** live snapshot relay settings (frame interval, grace, staleness) */
+  live?: LiveOptions;
   /** extra wiring before the app is built (metrics, live, tickets) */
   extend?: (hub: HubCore, deps: HubDeps) => void | Promise<void>;
 }
@@ -59,6 +67,10 @@ export interface HubCore {
 
 export interface Hub extends HubCore {
   app: FastifyInstance;
+  /** the live snapshot relay (agent channels, viewers) */
+  live: LiveParts;
+  /** fault tickets: rules, store, notifications */
+  tickets: TicketService;
   startedMs: number;
   /** stop timers, finish writes, close HTTP and the database */
   close(): Promise<void>;
@@ -120,6 +132,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       ready: () => (closing ? { ok: false, reason: 'shutting down' } : { ok: true }),
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
     };
+    const tickets = await wireTickets(core, deps, { configDir: opts.configDir, ...(opts.tickets ?? {}) });
+    Object.assign(metricsExtras, ticketMetrics(tickets));
+    const live = wireLive(core, deps, opts.live);
+    metricsExtras.viewers = () => live.viewers.count;
     await opts.extend?.(core, deps);
     const app = await buildApp(deps, logger);
     phase('http');
@@ -136,12 +152,16 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     return {
       ...core,
       app,
+      live,
+      tickets,
       startedMs,
       async close() {
         if (closing) return;
         closing = true;
         clearInterval(sweeper);
+        live.close();
         await app.close();
+        await tickets.stop();
         const rest = monitor.drainTransitions();
         if (rest.length) await log.submit(rest, null).catch(() => undefined);
         await log.drain();

@@ -7,13 +7,16 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
+  boolean,
   doublePrecision,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   text,
   timestamp,
+  uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
@@ -132,4 +135,79 @@ export const sessions = pgTable('sessions', {
 export const meta = pgTable('meta', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
+});
+
+/* ---- fault tickets (src/core/tickets, src/services/tickets.ts) ---- */
+
+/** One row per ticket: filter columns, plus the whole ticket as JSON (the core's object). */
+export const tickets = pgTable(
+  'tickets',
+  {
+    id: integer('id').primaryKey(),
+    rev: integer('rev').notNull(),
+    kind: text('kind').notNull(),
+    source: text('source').notNull(),
+    state: text('state').notNull(),
+    townId: text('town_id').notNull(),
+    gridId: text('grid_id').notNull(),
+    siteId: text('site_id'),
+    fault: text('fault'),
+    category: text('category').notNull(),
+    cameraCodes: text('camera_codes').array().notNull(),
+    slaBreached: boolean('sla_breached').notNull(),
+    unstable: boolean('unstable').notNull(),
+    /** who gets the credit in statistics: assignee, else who reported the fix, else who acknowledged */
+    crew: text('crew'),
+    openedAt: ts('opened_at').notNull(),
+    resolvedAt: ts('resolved_at'),
+    repairMs: bigint('repair_ms', { mode: 'number' }),
+    cause: text('cause'),
+    data: jsonb('data').notNull(),
+  },
+  (t) => [index('tickets_state_town_idx').on(t.state, t.townId), index('tickets_opened_idx').on(t.openedAt), index('tickets_resolved_idx').on(t.resolvedAt)],
+);
+
+/** Ticket timeline: every change with who and when. */
+export const ticketEvents = pgTable(
+  'ticket_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    ticketId: integer('ticket_id').notNull(),
+    rev: integer('rev').notNull(),
+    type: text('type').notNull(),
+    at: ts('at').notNull(),
+    actor: text('actor').notNull(),
+    data: jsonb('data').notNull(),
+  },
+  (t) => [uniqueIndex('ticket_events_ticket_rev_idx').on(t.ticketId, t.rev)],
+);
+
+/** Notifications to send, written with the ticket change (outbox): a restart neither loses nor repeats one. */
+export const notifyOutbox = pgTable(
+  'notify_outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** `<ticket>-<rev>-<type>`; with target unique: an event is queued once per target */
+    eventKey: text('event_key').notNull(),
+    target: text('target').notNull(),
+    payload: jsonb('payload').notNull(),
+    createdAt: ts('created_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    deliveredAt: ts('delivered_at'),
+    failedAt: ts('failed_at'),
+    lastError: text('last_error'),
+  },
+  (t) => [uniqueIndex('notify_outbox_event_target_idx').on(t.eventKey, t.target), index('notify_outbox_pending_idx').on(t.deliveredAt, t.failedAt)],
+);
+
+/** Planned work (报备): no tickets for the covered cameras, and they leave the online rate. */
+export const maintenanceWindows = pgTable('maintenance_windows', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  cameraCodes: text('camera_codes').array().notNull().default(sql`'{}'::text[]`),
+  siteId: text('site_id'),
+  gridId: text('grid_id'),
+  startsAt: ts('starts_at').notNull(),
+  endsAt: ts('ends_at').notNull(),
+  note: text('note').notNull(),
+  createdBy: text('created_by').notNull(),
 });

@@ -38,6 +38,8 @@ export async function buildApp(deps: HubDeps, logger: Logger): Promise<FastifyIn
   await app.register(authRoutes(deps));
   await app.register(agentRoutes(deps));
   await app.register(countyRoutes(deps));
+  if (deps.tickets) await app.register((await import('./routes/tickets.ts')).ticketRoutes(deps, deps.tickets));
+  if (deps.live) await app.register(deps.live);
   app.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode >= 400) req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode }, 'request refused');
   });

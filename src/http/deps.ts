@@ -1,4 +1,5 @@
 /** What the HTTP layer needs from the hub; routes stay thin and delegate here. */
+import type { FastifyInstance } from 'fastify';
 import type { Transition } from '../core/model.ts';
 import type { AgentAssignment } from '../protocol/probe-result.ts';
 import type { AuthService } from '../services/auth.ts';
@@ -14,4 +15,7 @@ export interface HubDeps {
   /** ready = database open, state restored, not shutting down */
   ready(): { ok: boolean; reason?: string };
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** the live view's Fastify plugin (set by wireLive) */
+  live?: (app: FastifyInstance) => Promise<void>;
+  tickets?: import('../services/tickets.ts').TicketService;
 }

@@ -1,0 +1,244 @@
+/**
+ * The ticket shell around the pure rules (src/core/tickets): feeds them committed
+ * transitions and probe evidence (never on the ingest hot path: the listeners only
+ * hand over data; ticket writes happen after commit, notifications from the outbox),
+ * persists what changed (tickets + timeline + outbox in one transaction), drives
+ * maintenance windows into the monitor, and pushes changes to live subscribers.
+ */
+import type { Monitor } from '../core/monitor.ts';
+import type { Transition } from '../core/model.ts';
+import { TicketEngine } from '../core/tickets/engine.ts';
+import { NOTIFY_EVENTS, TicketError, type CameraMeta, type MaintenanceWindow, type NotifyEvent, type Ticket, type TicketEvent } from '../core/tickets/model.ts';
+import type { Database } from '../db/client.ts';
+import { currentWindows, getTicket, loadTicketsForRestore, maxTicketId, saveTicketChanges, type OutboxRow, type ScopeFilter } from '../db/ticket-store.ts';
+import type { TransitionLog } from '../db/transition-log.ts';
+import type { Logger } from '../log.ts';
+import type { NotifyConfig } from '../notify/config.ts';
+import { OutboxWorker } from '../notify/outbox-worker.ts';
+import type { NotifyPayload } from '../notify/formats.ts';
+import type { ProbeResult } from '../protocol/probe-result.ts';
+import type { Principal, Scope } from './scope.ts';
+
+export interface TicketChange {
+  ticket: Ticket;
+  events: TicketEvent['type'][];
+}
+
+export interface TicketServiceDeps {
+  db: Database;
+  monitor: Monitor;
+  log: TransitionLog;
+  logger: Logger;
+  now: () => number;
+  cameras: CameraMeta[];
+}
+
+export class TicketService {
+  readonly engine: TicketEngine;
+  readonly outbox: OutboxWorker;
+  private readonly subscribers = new Set<(c: TicketChange) => void>();
+  private backlog: (() => void)[] | null = [];
+  private persisting: Promise<void> | null = null;
+  private carry: { tickets: Ticket[]; events: TicketEvent[] } = { tickets: [], events: [] };
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** cameras this service put into maintenance (windows are the only source of it) */
+  private inMaintenance = new Set<string>();
+
+  constructor(
+    readonly deps: TicketServiceDeps,
+    readonly config: NotifyConfig,
+    crewsByTown: Map<string, string[]>,
+  ) {
+    this.engine = new TicketEngine(config.rules, deps.cameras, crewsByTown, 1, (code) => deps.monitor.cameras.get(code)?.state);
+    this.outbox = new OutboxWorker(deps.db, config.webhooks, config.retry, deps.now, deps.logger);
+  }
+
+  /** Listeners to hand to the transition log and ingest: they only queue work. */
+  onCommitted = (trs: Transition[]): void => {
+    if (this.stopped) return;
+    const now = this.deps.now();
+    if (this.backlog) this.backlog.push(() => this.engine.onTransitions(trs, now));
+    else {
+      this.engine.onTransitions(trs, now);
+      this.schedulePersist();
+    }
+  };
+
+  onResults = (_agent: string, items: ProbeResult[], now: number): void => {
+    if (this.stopped) return;
+    if (this.backlog) this.backlog.push(() => this.onResults(_agent, items, now));
+    else for (const r of items) this.engine.onResult(r, now);
+  };
+
+  async start(): Promise<void> {
+    const now = this.deps.now();
+    const [tickets, windows] = await Promise.all([loadTicketsForRestore(this.deps.db, now - this.config.rules.reopenWindowMs), currentWindows(this.deps.db, now)]);
+    this.engine.restore(tickets, now);
+    this.engine.idsAbove(await maxTicketId(this.deps.db)); // tickets resolved long ago keep their numbers
+    this.engine.setWindows(windows);
+    for (const c of this.deps.monitor.cameras.values()) if (c.state === 'maintenance') this.inMaintenance.add(c.code);
+    const backlog = this.backlog ?? [];
+    this.backlog = null;
+    for (const f of backlog) f();
+    const states = [...this.deps.monitor.cameras.values()].map((c) => ({ code: c.code, state: c.state, since: c.stateSince, fault: c.fault }));
+    this.engine.reconcile(states, now);
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.config.tickMs);
+    this.timer.unref();
+    this.outbox.kick();
+  }
+
+  /** Time passes: groups flush, verified recoveries close, SLAs breach, windows start and end. */
+  tick(): void {
+    if (this.stopped || this.backlog) return;
+    const now = this.deps.now();
+    this.applyWindows(now);
+    this.engine.tick(now);
+    this.schedulePersist();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.flush().catch(() => undefined);
+    await this.outbox.stop();
+  }
+
+  /** Wait until every change so far is committed. */
+  async flush(): Promise<void> {
+    this.schedulePersist();
+    while (this.persisting) await this.persisting;
+  }
+
+  subscribe(fn: (c: TicketChange) => void): () => void {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  }
+
+  // ---- maintenance windows -------------------------------------------------------------
+
+  async setWindows(windows: MaintenanceWindow[]): Promise<void> {
+    this.engine.setWindows(windows);
+    this.tick();
+    await this.flush();
+  }
+
+  async reloadWindows(): Promise<void> {
+    await this.setWindows(await currentWindows(this.deps.db, this.deps.now()));
+  }
+
+  private applyWindows(now: number): void {
+    const covered = this.engine.coveredCameras(now);
+    const m = this.deps.monitor;
+    for (const code of covered) {
+      if (m.cameras.get(code)?.state !== 'maintenance') m.setMaintenance(code, true, now);
+      this.inMaintenance.add(code);
+    }
+    for (const code of this.inMaintenance) {
+      if (covered.has(code)) continue;
+      m.setMaintenance(code, false, now);
+      this.inMaintenance.delete(code);
+    }
+    const trs = m.drainTransitions();
+    if (trs.length) this.deps.log.submit(trs, null).catch((e: Error) => this.deps.logger.warn({ err: e }, 'maintenance transitions not yet written; will retry'));
+  }
+
+  // ---- reads and actions (scope-checked) --------------------------------------------------
+
+  /** A ticket the caller may see (active from memory, else the database), or a not_found error. */
+  async visible(scope: Scope, id: number): Promise<Ticket> {
+    const t = this.engine.active.get(id) ?? (await getTicket(this.deps.db, id));
+    if (!t || !scope.allowsGrid({ id: t.gridId, townId: t.townId })) throw new TicketError('not_found', `ticket ${id} not found`);
+    return t;
+  }
+
+  /** Run an action on a visible ticket, then commit it before answering. */
+  async act<R>(scope: Scope, id: number, fn: () => R): Promise<R> {
+    await this.visible(scope, id);
+    const out = fn();
+    await this.flush();
+    return out;
+  }
+
+  async commit<R>(fn: () => R): Promise<R> {
+    const out = fn();
+    await this.flush();
+    return out;
+  }
+
+  // ---- persistence ------------------------------------------------------------------------
+
+  private schedulePersist(): void {
+    if (!this.persisting) this.persisting = this.persistLoop().finally(() => (this.persisting = null));
+  }
+
+  private async persistLoop(): Promise<void> {
+    for (;;) {
+      await new Promise((r) => setImmediate(r)); // let more changes join this commit
+      const fresh = this.engine.drain();
+      const tickets = mergeTickets(this.carry.tickets, fresh.tickets);
+      const events = this.carry.events.concat(fresh.events);
+      this.carry = { tickets: [], events: [] };
+      if (tickets.length === 0 && events.length === 0) return;
+      try {
+        await saveTicketChanges(this.deps.db, tickets, events, this.outboxRows(tickets, events));
+      } catch (e) {
+        this.carry = { tickets, events };
+        if (this.stopped) throw e;
+        this.deps.logger.warn({ err: e }, 'ticket changes not yet written; will retry');
+        await new Promise((r) => setTimeout(r, 1000).unref());
+        continue;
+      }
+      this.publish(tickets, events);
+      this.outbox.kick();
+    }
+  }
+
+  private outboxRows(tickets: Ticket[], events: TicketEvent[]): OutboxRow[] {
+    if (this.config.webhooks.length === 0) return [];
+    const byId = new Map(tickets.map((t) => [t.id, t]));
+    const rows: OutboxRow[] = [];
+    for (const e of events) {
+      if (!(NOTIFY_EVENTS as readonly string[]).includes(e.type)) continue;
+      const ticket = byId.get(e.ticketId);
+      if (!ticket) continue;
+      const eventKey = `${e.ticketId}-${e.rev}-${e.type}`;
+      const payload: NotifyPayload = { eventId: eventKey, event: e.type as NotifyEvent, at: e.at, ticket };
+      for (const w of this.config.webhooks) {
+        if (!w.events.includes(e.type as NotifyEvent)) continue;
+        if (w.towns.length && !w.towns.includes(ticket.townId)) continue;
+        rows.push({ eventKey, target: w.name, payload, createdAt: e.at });
+      }
+    }
+    return rows;
+  }
+
+  private publish(tickets: Ticket[], events: TicketEvent[]): void {
+    if (this.subscribers.size === 0) return;
+    for (const t of tickets) {
+      const change: TicketChange = { ticket: t, events: events.filter((e) => e.ticketId === t.id).map((e) => e.type) };
+      for (const fn of this.subscribers) {
+        try {
+          fn(change);
+        } catch (e) {
+          this.deps.logger.warn({ err: e }, 'ticket subscriber failed');
+        }
+      }
+    }
+  }
+}
+
+function mergeTickets(a: Ticket[], b: Ticket[]): Ticket[] {
+  if (a.length === 0) return b;
+  const m = new Map(a.map((t) => [t.id, t]));
+  for (const t of b) m.set(t.id, t);
+  return [...m.values()];
+}
+
+/** Principal → SQL scope filter (same rules as Scope). */
+export function scopeFilter(u: Principal): ScopeFilter {
+  if (u.role === 'admin' || (u.role === 'viewer' && u.towns.length === 0)) return { towns: null, grids: null };
+  if (u.role === 'worker') return { towns: null, grids: u.grids };
+  return { towns: u.towns, grids: null };
+}
