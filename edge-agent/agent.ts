@@ -127,6 +127,7 @@ export class Agent {
     const gotAssignment = await this.refreshAssignment(true);
     reporter.start();
     this.scheduler.start();
+    void import('./command-channel.ts').then((m) => this.running && m.attachCommandChannel(this, this.log.child({ part: 'live' })));
     this.schedulePoll(gotAssignment ? c.assignmentPollMs : this.pollBackoff.next());
     this.log.info(
       { hub: c.hubUrl, source: this.source, cameras: this.scheduler.cameraCount, cycleMs: c.cycleMs, metricsPort: this.metricsPort },

@@ -1,0 +1,254 @@
+/**
+ * One JPEG snapshot of a camera, for the live view.
+ *
+ * 1. ONVIF: GetSystemDateAndTime (clock offset) → GetCapabilities (media XAddr) → GetProfiles
+ *    → GetSnapshotUri, WS-Security digest with the offset applied (HTTP digest if challenged).
+ *    The URI is cached per camera and looked up again after a failure.
+ * 2. HTTP GET of that URI with Digest (Basic if that is all the camera offers); the challenge is
+ *    reused with a counting nc, so a steady stream costs one request per frame.
+ * 3. Otherwise one frame via ffmpeg from RTSP (./frame-grab.ts: version-aware socket timeout,
+ *    hard kill deadline, short probing).
+ *
+ * A size cap on images; one grab at a time per camera (a second caller shares the running grab);
+ * after an auth refusal the camera is left alone for `authBackoffMs` (cameras lock out addresses).
+ */
+import * as http from 'node:http';
+import { authorizationHeader, parseChallenges, type Challenge } from '../src/protocol/digest-auth.ts';
+import type { GrabFailure } from '../src/protocol/live-messages.ts';
+import type { AgentCamera } from '../src/protocol/probe-result.ts';
+import { makeUsernameToken, securityHeaderXml } from '../src/protocol/ws-security.ts';
+import { grabFrame, type FrameGrabOptions, type FrameGrabResult } from './frame-grab.ts';
+import { GET_SYSTEM_DATE_AND_TIME, interpretTimeResponse } from './probes/onvif-time.ts';
+import { rtspRequestUrl } from './probes/rtsp.ts';
+import { soapPost, SoapTransportError, type SoapResponse } from './probes/soap-http.ts';
+import { isAuthFailure } from './probes/soap-parse.ts';
+
+export type SnapshotResult =
+  | { ok: true; jpeg: Buffer; capturedAt: number; via: 'onvif' | 'rtsp' }
+  | { ok: false; reason: GrabFailure; detail: string };
+
+export interface SnapshotOptions {
+  timeoutMs?: number;
+  maxBytes?: number;
+  /** after a refused login, no new attempt for this long */
+  authBackoffMs?: number;
+  /** after ONVIF and RTSP both failed, skip the (costly) ffmpeg attempt for this long */
+  rtspRetryMs?: number;
+  /** injectable for tests */
+  grabFrame?: (o: FrameGrabOptions) => Promise<FrameGrabResult>;
+  now?: () => number;
+}
+
+interface CamMemo {
+  uri: URL | null;
+  challenge: Challenge | null;
+  nc: number;
+  offsetMs: number;
+  authFailedUntil: number;
+  rtspFailedUntil: number;
+  inFlight: Promise<SnapshotResult> | null;
+}
+
+class GrabError extends Error {
+  constructor(
+    readonly reason: GrabFailure,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+export class SnapshotSource {
+  private readonly memo = new Map<string, CamMemo>();
+  readonly counters = { onvif: 0, rtsp: 0, failures: 0, uriLookups: 0 };
+  private readonly timeoutMs: number;
+  private readonly maxBytes: number;
+  private readonly now: () => number;
+
+  constructor(private readonly o: SnapshotOptions = {}) {
+    this.timeoutMs = o.timeoutMs ?? 5000;
+    this.maxBytes = o.maxBytes ?? 2 * 1024 * 1024;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** One snapshot; concurrent calls for the same camera share one grab. Never throws. */
+  grab(cam: AgentCamera): Promise<SnapshotResult> {
+    const m = this.memoOf(cam.code);
+    if (m.inFlight) return m.inFlight;
+    const p = this.grabOnce(cam, m).finally(() => (m.inFlight = null));
+    m.inFlight = p;
+    return p;
+  }
+
+  forget(code: string): void {
+    this.memo.delete(code);
+  }
+
+  private memoOf(code: string): CamMemo {
+    let m = this.memo.get(code);
+    if (!m) this.memo.set(code, (m = { uri: null, challenge: null, nc: 0, offsetMs: 0, authFailedUntil: 0, rtspFailedUntil: 0, inFlight: null }));
+    return m;
+  }
+
+  private async grabOnce(cam: AgentCamera, m: CamMemo): Promise<SnapshotResult> {
+    if (this.now() < m.authFailedUntil) return { ok: false, reason: 'auth', detail: 'credentials refused; waiting before the next login attempt' };
+    let onvifErr: GrabError;
+    try {
+      const jpeg = await this.viaOnvif(cam, m);
+      this.counters.onvif++;
+      return { ok: true, jpeg, capturedAt: this.now(), via: 'onvif' };
+    } catch (e) {
+      onvifErr = e instanceof GrabError ? e : new GrabError('fail', (e as Error).message);
+      if (onvifErr.reason === 'auth') return this.failed(m, onvifErr);
+    }
+    if (this.now() < m.rtspFailedUntil) return this.failed(m, onvifErr);
+    const r = await (this.o.grabFrame ?? grabFrame)({ url: rtspRequestUrl(cam.rtspUrl), username: cam.username, password: cam.password, timeoutMs: this.timeoutMs, maxBytes: this.maxBytes });
+    if (r.ok) {
+      this.counters.rtsp++;
+      return { ok: true, jpeg: r.jpeg, capturedAt: this.now(), via: 'rtsp' };
+    }
+    m.rtspFailedUntil = this.now() + (this.o.rtspRetryMs ?? 10_000);
+    if (r.reason === 'auth') return this.failed(m, new GrabError('auth', 'RTSP 401'));
+    // the ONVIF reason says more (unreachable vs no snapshot) unless ONVIF was merely absent
+    return this.failed(m, onvifErr.reason === 'no_snapshot' ? new GrabError(r.reason === 'too_large' ? 'too_large' : r.reason === 'timeout' ? 'timeout' : 'fail', r.detail) : onvifErr);
+  }
+
+  private failed(m: CamMemo, e: GrabError): SnapshotResult {
+    this.counters.failures++;
+    if (e.reason === 'auth') m.authFailedUntil = this.now() + (this.o.authBackoffMs ?? 600_000);
+    return { ok: false, reason: e.reason, detail: e.message };
+  }
+
+  private async viaOnvif(cam: AgentCamera, m: CamMemo): Promise<Buffer> {
+    if (m.uri) {
+      try {
+        return await this.httpGet(cam, m, m.uri);
+      } catch (e) {
+        if (e instanceof GrabError && (e.reason === 'auth' || e.reason === 'unreachable')) throw e;
+        m.uri = null; // stale URI: look it up again below
+      }
+    }
+    m.uri = await this.snapshotUri(cam, m);
+    return this.httpGet(cam, m, m.uri);
+  }
+
+  // ---- ONVIF ------------------------------------------------------------------------------
+
+  private async snapshotUri(cam: AgentCamera, m: CamMemo): Promise<URL> {
+    this.counters.uriLookups++;
+    const deadline = this.now() + this.timeoutMs;
+    const t0 = this.now();
+    const time = await this.soap(cam, cam.onvifPath, GET_SYSTEM_DATE_AND_TIME, deadline, false);
+    const rt = interpretTimeResponse(time, t0, this.now());
+    if (rt.outcome !== 'ok') throw new GrabError('no_snapshot', `ONVIF time: ${rt.detail ?? 'failed'}`);
+    m.offsetMs = rt.clockOffsetMs ?? 0;
+    const caps = await this.soap(cam, cam.onvifPath, envelope(cam, m, '<GetCapabilities xmlns="http://www.onvif.org/ver10/device/wsdl"><Category>Media</Category></GetCapabilities>'), deadline);
+    const xaddr = /<(?:\w+:)?Media\b[^>]*>\s*<(?:\w+:)?XAddr>\s*([^<\s]+)/.exec(caps.body)?.[1];
+    const mediaPath = xaddr ? safePath(xaddr) ?? cam.onvifPath : cam.onvifPath;
+    const profiles = await this.soap(cam, mediaPath, envelope(cam, m, '<GetProfiles xmlns="http://www.onvif.org/ver10/media/wsdl"/>'), deadline);
+    const token = /<(?:\w+:)?Profiles\b[^>]*\btoken="([^"]+)"/.exec(profiles.body)?.[1];
+    if (!token) throw new GrabError('no_snapshot', 'no media profile');
+    const snap = await this.soap(cam, mediaPath, envelope(cam, m, `<GetSnapshotUri xmlns="http://www.onvif.org/ver10/media/wsdl"><ProfileToken>${xmlText(token)}</ProfileToken></GetSnapshotUri>`), deadline);
+    const uri = /<(?:\w+:)?Uri>\s*([^<\s]+)\s*</.exec(snap.body)?.[1];
+    if (snap.status !== 200 || !uri) throw new GrabError('no_snapshot', `GetSnapshotUri: HTTP ${snap.status}`);
+    let u: URL;
+    try {
+      u = new URL(uri.replace(/&amp;/g, '&'));
+    } catch {
+      throw new GrabError('no_snapshot', 'GetSnapshotUri: not a URL');
+    }
+    if (u.protocol !== 'http:') throw new GrabError('no_snapshot', `snapshot URI scheme ${u.protocol} not supported`);
+    u.username = '';
+    u.password = '';
+    return u;
+  }
+
+  /** One SOAP call; answers an HTTP digest challenge once; auth refusal → GrabError('auth'). */
+  private async soap(cam: AgentCamera, path: string, body: string, deadline: number, checkAuth = true): Promise<SoapResponse> {
+    const post = (authorization?: string) => {
+      const left = deadline - this.now();
+      if (left <= 0) throw new GrabError('timeout', 'ONVIF timeout');
+      return soapPost({ host: cam.host, port: cam.onvifPort, path, body, timeoutMs: left, ...(authorization ? { authorization } : {}) });
+    };
+    try {
+      let res = await post();
+      const ch = res.status === 401 ? parseChallenges(res.headers['www-authenticate'])[0] : undefined;
+      if (ch) res = await post(authorizationHeader(ch, cam, 'POST', path));
+      if (checkAuth && isAuthFailure(res.status, res.body)) throw new GrabError('auth', `ONVIF refused the credentials (HTTP ${res.status})`);
+      return res;
+    } catch (e) {
+      if (e instanceof SoapTransportError) throw new GrabError(e.kind === 'timeout' ? 'timeout' : 'unreachable', `ONVIF ${e.code}`);
+      throw e;
+    }
+  }
+
+  // ---- HTTP snapshot ------------------------------------------------------------------------
+
+  private async httpGet(cam: AgentCamera, m: CamMemo, uri: URL): Promise<Buffer> {
+    const target = uri.pathname + uri.search;
+    let auth = m.challenge ? authorizationHeader(m.challenge, cam, 'GET', target, ++m.nc) : undefined;
+    let res = await this.get(uri, auth);
+    if (res.status === 401) {
+      const ch = parseChallenges(res.headers['www-authenticate'])[0];
+      if (!ch) throw new GrabError('auth', 'snapshot: HTTP 401 without a challenge');
+      const hadFresh = m.challenge !== null;
+      m.challenge = ch;
+      m.nc = 1;
+      auth = authorizationHeader(ch, cam, 'GET', target, m.nc);
+      res = await this.get(uri, auth);
+      if (res.status === 401) {
+        m.challenge = null;
+        throw new GrabError('auth', hadFresh ? 'snapshot: credentials refused' : 'snapshot: HTTP 401');
+      }
+    }
+    if (res.status !== 200) throw new GrabError('no_snapshot', `snapshot: HTTP ${res.status}`);
+    const jpeg = res.body;
+    if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new GrabError('no_snapshot', 'snapshot: not a JPEG');
+    return jpeg;
+  }
+
+  private get(uri: URL, authorization?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(uri, { method: 'GET', agent: false, headers: { connection: 'close', accept: 'image/jpeg', ...(authorization ? { authorization } : {}) } });
+      const timer = setTimeout(() => req.destroy(new GrabError('timeout', `snapshot: no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(e instanceof GrabError ? e : new GrabError(e.code === 'ECONNREFUSED' || e.code === 'EHOSTUNREACH' ? 'unreachable' : 'fail', `snapshot: ${e.code ?? e.message}`));
+      });
+      req.on('response', (res) => {
+        const declared = Number(res.headers['content-length'] ?? 0);
+        if (declared > this.maxBytes) return req.destroy(new GrabError('too_large', `snapshot over ${this.maxBytes} bytes`));
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > this.maxBytes) req.destroy(new GrabError('too_large', `snapshot over ${this.maxBytes} bytes`));
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks, size) });
+        });
+      });
+      req.end();
+    });
+  }
+}
+
+function envelope(cam: AgentCamera, m: CamMemo, body: string): string {
+  const token = makeUsernameToken(cam.username, cam.password, m.offsetMs);
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">' +
+    `<s:Header>${securityHeaderXml(token)}</s:Header><s:Body>${body}</s:Body></s:Envelope>`
+  );
+}
+
+const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+function safePath(xaddr: string): string | null {
+  try {
+    return new URL(xaddr.replace(/&amp;/g, '&')).pathname || null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Grid workers' live endpoint: `GET /api/live` upgraded to a WebSocket.
+ * Authentication: `Authorization: Bearer <token>` on the upgrade (scripts), or a first
+ * message {"type":"auth","token":…} within `authTimeoutMs` (browsers cannot set headers).
+ * Then {"type":"subscribe","cameras":[…]} / "unsubscribe". Each camera is checked against
+ * the user's scope (CountyView.camera returns null outside it): refused with a reason.
+ * Bad messages get {"type":"error","code":…,"message":…}; the socket stays open.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { bearer } from '../http/auth-hooks.ts';
+import type { Logger } from '../log.ts';
+import { LIVE_LIMITS, parseViewerMessage, type HubToViewer } from '../protocol/live-messages.ts';
+import type { AuthService } from '../services/auth.ts';
+import type { CountyView } from '../services/county-view.ts';
+import { Scope } from '../services/scope.ts';
+import type { Relay, ViewerSink } from './relay.ts';
+
+const MAX_TEXT = 4096;
+/** more messages than this per 10 s and the viewer gets errors instead of answers */
+const MAX_MESSAGES_PER_10S = 100;
+
+export interface ViewerChannelOptions {
+  auth: AuthService;
+  view: CountyView;
+  relay: Relay;
+  log: Logger;
+  authTimeoutMs?: number;
+  pingMs?: number;
+}
+
+class WsViewer implements ViewerSink {
+  framesSent = 0;
+  framesSkipped = 0;
+  alive = true;
+  constructor(
+    readonly id: number,
+    readonly ws: WebSocket,
+  ) {}
+  send(data: Buffer | string): void {
+    this.ws.send(data);
+  }
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+  isOpen(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+}
+
+export class ViewerChannels {
+  private nextId = 1;
+  private readonly viewers = new Set<WsViewer>();
+  private readonly pinger: NodeJS.Timeout;
+
+  constructor(private readonly o: ViewerChannelOptions) {
+    this.pinger = setInterval(() => {
+      for (const v of this.viewers) {
+        if (!v.alive) v.ws.terminate();
+        else {
+          v.alive = false;
+          v.ws.ping();
+        }
+      }
+    }, o.pingMs ?? 30_000);
+    this.pinger.unref();
+  }
+
+  get count(): number {
+    return this.viewers.size;
+  }
+
+  /** per-viewer counters, for tests and the bench */
+  viewerStats(): { id: number; framesSent: number; framesSkipped: number; bufferedAmount: number }[] {
+    return [...this.viewers].map((v) => ({ id: v.id, framesSent: v.framesSent, framesSkipped: v.framesSkipped, bufferedAmount: v.bufferedAmount() }));
+  }
+
+  routes() {
+    return async (app: FastifyInstance): Promise<void> => {
+      app.get('/api/live', { websocket: true, schema: { hide: true } }, (ws: WebSocket, req: FastifyRequest) => this.accept(ws, bearer(req)));
+    };
+  }
+
+  close(): void {
+    clearInterval(this.pinger);
+    for (const v of this.viewers) v.ws.close(1001, 'hub shutting down');
+  }
+
+  private accept(ws: WebSocket, headerToken: string | null): void {
+    const { auth, view, relay } = this.o;
+    const viewer = new WsViewer(this.nextId++, ws);
+    const subs = new Set<string>();
+    let scope: Scope | null = null;
+    let authPending = false;
+    let window = { start: Date.now(), n: 0 };
+    const reply = (m: HubToViewer) => viewer.isOpen() && ws.send(JSON.stringify(m));
+    const fail = (message: string) => {
+      reply({ type: 'error', code: 'unauthorized', message });
+      ws.close(4401, 'unauthorized');
+    };
+    const authenticate = async (token: string): Promise<void> => {
+      authPending = true;
+      const user = await auth.userFor(token).catch(() => null);
+      authPending = false;
+      if (!user) return fail('invalid or expired token (POST /api/auth/login)');
+      if (ws.readyState !== ws.OPEN) return;
+      scope = new Scope(user);
+      clearTimeout(authTimer);
+      this.viewers.add(viewer);
+      reply({ type: 'ready', user: user.username, role: user.role, maxSubscriptions: LIVE_LIMITS.maxSubscriptions, intervalMs: relay.intervalMs });
+    };
+    const authTimer = setTimeout(() => scope === null && fail('no auth message within the time allowed'), this.o.authTimeoutMs ?? 5000);
+    authTimer.unref();
+
+    ws.on('pong', () => (viewer.alive = true));
+    ws.on('close', () => {
+      clearTimeout(authTimer);
+      this.viewers.delete(viewer);
+      for (const c of subs) relay.unsubscribe(viewer, c);
+      subs.clear();
+    });
+    ws.on('error', (err) => this.o.log.debug({ err }, 'viewer socket error'));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      viewer.alive = true;
+      const now = Date.now();
+      if (now - window.start > 10_000) window = { start: now, n: 0 };
+      if (++window.n > MAX_MESSAGES_PER_10S) return void (window.n === MAX_MESSAGES_PER_10S + 1 && reply({ type: 'error', code: 'bad_message', message: `more than ${MAX_MESSAGES_PER_10S} messages in 10 s: slow down` }));
+      if (isBinary || data.length > MAX_TEXT) return reply({ type: 'error', code: 'bad_message', message: `send JSON text messages of at most ${MAX_TEXT} bytes` });
+      const p = parseViewerMessage(data.toString('utf8'));
+      if (!p.ok) return reply({ type: 'error', code: p.code, message: p.message });
+      const msg = p.msg;
+      if (msg.type === 'auth') {
+        if (scope !== null || authPending) return reply({ type: 'error', code: 'bad_message', message: 'already authenticated' });
+        return void authenticate(msg.token);
+      }
+      if (scope === null) return reply({ type: 'error', code: 'not_authenticated', message: 'send {"type":"auth","token":…} first' });
+      if (msg.type === 'unsubscribe') {
+        for (const c of msg.cameras) {
+          if (subs.delete(c)) relay.unsubscribe(viewer, c);
+          reply({ type: 'unsubscribed', camera: c });
+        }
+        return;
+      }
+      for (const c of msg.cameras) {
+        if (subs.has(c)) continue;
+        if (!view.camera(scope, c)) {
+          reply({ type: 'refused', camera: c, reason: `camera ${c} is not in your scope (or does not exist)` });
+          continue;
+        }
+        if (subs.size >= LIVE_LIMITS.maxSubscriptions) {
+          reply({ type: 'refused', camera: c, reason: `at most ${LIVE_LIMITS.maxSubscriptions} cameras at once; unsubscribe one first` });
+          continue;
+        }
+        subs.add(c);
+        relay.subscribe(viewer, c);
+      }
+    });
+    if (headerToken) void authenticate(headerToken);
+  }
+}
