@@ -65,6 +65,7 @@ step 'docker-compose config' compose -f docker-compose.yml config -q
 if [ "${CHECK_DEPLOY_LIVE:-1}" != 0 ]; then
   if need prometheus 'apt-get install prometheus'; then
     step 'dashboard queries on a live Prometheus' npx --no-install tsx test/deploy/live-queries.ts
+    step 'Prometheus scrapes the demo hub; county online rate read back' npx --no-install tsx test/deploy/prometheus-demo-hub.ts
   fi
 else
   printf '== dashboard queries on a live Prometheus: skipped (CHECK_DEPLOY_LIVE=0)\n'

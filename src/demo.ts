@@ -64,21 +64,22 @@ export async function prepareDemo(env: HubEnv, logger: Logger): Promise<Demo> {
   };
 }
 
-/** Spawn `src/simulator/main.ts` and wait for its "running" line; its log lines pass through. */
-function startSimulator(dir: string, logger: Logger): Promise<ChildProcess> {
+/** Spawn `src/simulator/main.ts` (its log lines pass through) and wait until its control API answers. */
+async function startSimulator(dir: string, logger: Logger): Promise<ChildProcess> {
   const args = ['--import', 'tsx', SIM_MAIN, '--specs', join(dir, 'sim-cameras.json'), '--scenario', join(dir, 'scenario.yaml'), '--host-base', '127.20', '--onvif-port', String(DEMO_PORTS.onvif), '--rtsp-port', String(DEMO_PORTS.rtsp), '--control-port', String(DEMO_PORTS.control), '--exit-with-parent'];
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   process.once('exit', () => child.kill('SIGTERM'));
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      process.stdout.write(line + '\n');
-      if (line.includes('simulator running')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`camera simulator exited (${code}) before it was ready`)));
-    setTimeout(() => reject(new Error('camera simulator not ready after 60 s')), 60_000).unref();
-  }).then((c) => {
-    logger.info('camera simulator ready');
-    return c as ChildProcess;
-  });
+  createInterface({ input: child.stdout! }).on('line', (line) => process.stdout.write(line + '\n'));
+  let exited: number | null = null;
+  child.once('exit', (code) => (exited = code ?? -1));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited !== null) throw new Error(`camera simulator exited (${exited}) before it was ready`);
+    if (Date.now() > deadline) throw new Error('camera simulator not ready after 60 s');
+    const ok = await fetch(`http://127.0.0.1:${DEMO_PORTS.control}/faults`).then((r) => r.ok, () => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  logger.info('camera simulator ready');
+  return child;
 }
