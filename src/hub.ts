@@ -8,11 +8,11 @@ import type { FastifyInstance } from 'fastify';
 import { Monitor } from './core/monitor.ts';
 import { DEFAULT_MONITOR_CONFIG, type MonitorConfig } from './core/model.ts';
 import { monthStart } from './core/time-windows.ts';
-import { readConfigFiles } from './county/load-config.ts';
+import { readConfigFiles, type ConfigFiles } from './county/load-config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { syncConfig } from './db/config-sync.ts';
 import { loadAgentCameras, loadStructure } from './db/county-store.ts';
-import { loadSecretBox } from './db/secret-box.ts';
+import { loadSecretBox, type SecretBox } from './db/secret-box.ts';
 import { cameraTransitions, ledgerHeads, loadHistory, TransitionLog } from './db/transition-log.ts';
 import { buildApp } from './http/app.ts';
 import type { HubDeps } from './http/deps.ts';
@@ -87,14 +87,23 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     phases[name] = Math.round(t - tp);
     tp = t;
   };
-  const files = readConfigFiles(opts.configDir);
-  phase('config');
-  const box = loadSecretBox(join(opts.dataDir, 'secret.key'));
-  const db = await openDatabase(
+  // the database boots (PGlite: in its worker thread) while this thread reads the configuration
+  const opening = openDatabase(
     opts.databaseUrl
       ? { kind: 'postgres', url: opts.databaseUrl }
       : { kind: 'pglite', dataDir: opts.inMemory ? null : join(opts.dataDir, 'pglite'), ...(opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {}) },
   );
+  let files: ConfigFiles;
+  let box: SecretBox;
+  try {
+    files = readConfigFiles(opts.configDir);
+    box = loadSecretBox(join(opts.dataDir, 'secret.key'));
+  } catch (e) {
+    await opening.then((d) => d.close(), () => undefined);
+    throw e;
+  }
+  phase('config');
+  const db = await opening;
   phase('database');
   let closing = false;
   let sweeper: NodeJS.Timeout | undefined;

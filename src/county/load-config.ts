@@ -52,7 +52,8 @@ const ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export interface ConfigFiles {
   files: string[];
-  texts: string[];
+  /** raw bytes: hashed as they are, decoded only when the files must be parsed */
+  bytes: Buffer[];
   /** sha256 over the files: the database is re-synced only when it changes */
   fingerprint: string;
 }
@@ -62,12 +63,15 @@ export function readConfigFiles(dir: string): ConfigFiles {
   const files = ['county.yaml', 'agents.yaml', 'users.yaml', 'cameras.csv'].map((f) => join(dir, f));
   const missing = files.filter((f) => !existsSync(f));
   if (missing.length) throw new ConfigErrors(missing.map((f) => new ConfigError(f, null, null, 'file not found')));
-  const texts = files.map((f) => readFileSync(f, 'utf8'));
-  return { files, texts, fingerprint: createHash('sha256').update(texts.join('\u0000')).digest('hex') };
+  const bytes = files.map((f) => readFileSync(f));
+  const hash = createHash('sha256');
+  for (const b of bytes) hash.update(b).update('\u0000');
+  return { files, bytes, fingerprint: hash.digest('hex') };
 }
 
 export function loadCountyConfig(dirOrFiles: string | ConfigFiles): CountyConfig {
-  const { files, texts, fingerprint } = typeof dirOrFiles === 'string' ? readConfigFiles(dirOrFiles) : dirOrFiles;
+  const { files, bytes, fingerprint } = typeof dirOrFiles === 'string' ? readConfigFiles(dirOrFiles) : dirOrFiles;
+  const texts = bytes.map((b) => b.toString('utf8'));
   const errors: ConfigError[] = [];
 
   const county = new YamlSource(files[0]!, texts[0]);

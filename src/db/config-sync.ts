@@ -4,7 +4,7 @@
  * everything and deletes what the configuration no longer names.
  */
 import { loadCountyConfig, type ConfigFiles, type CountyConfig } from '../county/load-config.ts';
-import type { CountyStructure } from './county-store.ts';
+import { packStructure, type CountyStructure } from './county-store.ts';
 import { hashPassword } from '../http/passwords.ts';
 import type { Database, Querier } from './client.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -44,7 +44,7 @@ export async function syncConfig(db: Database, files: ConfigFiles, box: SecretBo
     // the read side of a restart in one row: parsing 100 k camera rows back out of PGlite costs seconds
     await q.query(
       `insert into meta (key, value) select * from unnest($1::text[], $2::text[]) on conflict (key) do update set value = excluded.value`,
-      [['config_fingerprint', 'structure'], [config.fingerprint, JSON.stringify(structureOf(config))]],
+      [['config_fingerprint', 'structure'], [config.fingerprint, JSON.stringify(packStructure(structureOf(config)))]],
     );
   });
   return { changed: true };

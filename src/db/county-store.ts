@@ -27,8 +27,40 @@ export interface CountyStructure {
 /** The structure snapshot written by the last config sync (one row), else the tables. */
 export async function loadStructure(db: Database): Promise<CountyStructure> {
   const [snap] = await db.query<{ value: string }>(`select value from meta where key = 'structure'`);
-  if (snap) return JSON.parse(snap.value) as CountyStructure;
+  if (snap) {
+    const parsed = JSON.parse(snap.value) as PackedStructure | CountyStructure;
+    // snapshots written before the columnar form carry a plain cameras array
+    return 'cameraColumns' in parsed ? unpackStructure(parsed) : parsed;
+  }
   return loadStructureFromTables(db);
+}
+
+/** Cameras as columns in the snapshot: 100 k objects' repeated keys would double its size and parse time. */
+const CAMERA_KEYS = ['code', 'name', 'gridId', 'siteId', 'latitude', 'longitude', 'vendor', 'agentId'] as const;
+type PackedStructure = Omit<CountyStructure, 'cameras'> & { cameraColumns: Record<(typeof CAMERA_KEYS)[number], unknown[]> };
+
+export function packStructure(s: CountyStructure): PackedStructure {
+  const { cameras, ...rest } = s;
+  const cameraColumns = Object.fromEntries(CAMERA_KEYS.map((k) => [k, cameras.map((c) => c[k])])) as PackedStructure['cameraColumns'];
+  return { ...rest, cameraColumns };
+}
+
+function unpackStructure(p: PackedStructure): CountyStructure {
+  const { cameraColumns: col, ...rest } = p;
+  const cameras: CameraInfo[] = new Array(col.code.length);
+  for (let i = 0; i < cameras.length; i++) {
+    cameras[i] = {
+      code: col.code[i] as string,
+      name: col.name[i] as string,
+      gridId: col.gridId[i] as string,
+      siteId: col.siteId[i] as string | null,
+      latitude: col.latitude[i] as number | null,
+      longitude: col.longitude[i] as number | null,
+      vendor: col.vendor[i] as string | null,
+      agentId: col.agentId[i] as string | null,
+    };
+  }
+  return { ...rest, cameras };
 }
 
 export async function loadStructureFromTables(db: Database): Promise<CountyStructure> {

@@ -220,11 +220,25 @@ export function createHubMetrics(source: HubMetricsSource, opts: HubMetricsOptio
     });
   }
 
-  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'sharpeyes_' });
-
+  const processMetrics = opts.processMetrics !== false ? processRegistry() : null;
   return {
     registry,
-    render: () => registry.metrics(),
+    render: async () => (await registry.metrics()) + (processMetrics ? await processMetrics.metrics() : ''),
     contentType: registry.contentType,
   };
+}
+
+let shared: Registry | null = null;
+
+/**
+ * Process metrics (CPU, memory, GC, event loop) are per process, and prom-client's
+ * collectors hang on global observers that are never released: collect them once, in
+ * one registry every hub of the process renders (a hub per test would otherwise leak).
+ */
+function processRegistry(): Registry {
+  if (!shared) {
+    shared = new Registry();
+    collectDefaultMetrics({ register: shared, prefix: 'sharpeyes_' });
+  }
+  return shared;
 }
