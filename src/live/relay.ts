@@ -110,6 +110,12 @@ export class Relay {
     }
   }
 
+  /** The last frame kept for a camera (offline cameras keep theirs), or null. */
+  lastFrame(camera: string): { jpeg: Buffer; capturedAt: number; receivedAt: number } | null {
+    const k = this.lastFrames.get(camera);
+    return k ? { jpeg: k.jpeg, capturedAt: k.header.capturedAt, receivedAt: k.receivedAt } : null;
+  }
+
   /** A frame from an agent. Refused (false) unless that agent serves a running stream of the camera. */
   onFrame(agentId: string, header: FrameHeader, jpeg: Buffer): boolean {
     const s = this.streams.get(header.camera);

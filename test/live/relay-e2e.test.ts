@@ -53,6 +53,14 @@ describe('live relay end to end', () => {
     const img = jpeg.decode(buf.subarray(4 + buf.readUInt32BE(0)));
     expect([img.width, img.height]).toEqual([320, 180]);
     await v.close();
+    // the hub keeps the last frame: the crew board shows it; scope applies
+    const shot = await fetch(`${env.hubUrl}/api/cameras/c01/snapshot`, { headers: { authorization: `Bearer ${env.tokens.crewA}` } });
+    expect(shot.status).toBe(200);
+    expect(shot.headers.get('content-type')).toBe('image/jpeg');
+    expect(Number(shot.headers.get('x-captured-at'))).toBeGreaterThanOrEqual(t0 - 50);
+    expect(jpeg.decode(Buffer.from(await shot.arrayBuffer())).width).toBe(320);
+    expect((await fetch(`${env.hubUrl}/api/cameras/c01/snapshot`, { headers: { authorization: `Bearer ${env.tokens.crewB}` } })).status).toBe(404);
+    expect((await fetch(`${env.hubUrl}/api/cameras/c09/snapshot`, { headers: { authorization: `Bearer ${env.tokens.admin}` } })).status).toBe(404);
   });
 
   it('100 viewers on one camera: exactly one upstream pull per frame, all at the interval', async () => {

@@ -48,4 +48,21 @@ export const liveRoutes =
         return { at: Date.now(), radius, items };
       },
     );
-  };
+      app.get(
+      '/api/cameras/:id/snapshot',
+      {
+        preHandler: user,
+        schema: {
+          tags: ['live'],
+          summary: "The camera's last live frame (JPEG) kept by the hub, with x-captured-at; 404 when none was taken yet",
+          security: [{ bearer: [] }],
+          params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }) }),
+        },
+      },
+      async (req, reply) => {
+        const frame = deps.view.camera(req.scope, req.params.id) ? deps.relay.lastFrame(req.params.id) : null;
+        if (!frame) return reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `no snapshot of camera ${req.params.id}` });
+        return reply.type('image/jpeg').header('x-captured-at', String(frame.capturedAt)).header('cache-control', 'no-store').send(frame.jpeg);
+      },
+    );
+};
