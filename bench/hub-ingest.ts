@@ -12,7 +12,7 @@ import pg from 'pg';
 import { rollUp, recountGrids } from '../src/core/rates.ts';
 import { startHub, type HubOptions } from '../src/hub.ts';
 import { createLogger } from '../src/log.ts';
-import { benchCounty, figure, percentile } from './support.ts';
+import { benchCounty, figure, percentile, profileWindow } from './support.ts';
 
 // first start (its own process, so this process's memory is that of a restarted hub):
 // creates the database and syncs 100 k cameras
@@ -64,13 +64,7 @@ figure('hub.ready_ms', Math.min(...readyRuns), 'ms', { db: kind, cameras: CAMERA
 await hub.app.listen({ port: 0, host: '127.0.0.1' });
 const port = (hub.app.server.address() as { port: number }).port;
 
-// BENCH_PROFILE=file.cpuprofile: CPU profile of the ingest window only
-const profiler = process.env.BENCH_PROFILE ? new (await import('node:inspector/promises')).Session() : null;
-if (profiler) {
-  profiler.connect();
-  await profiler.post('Profiler.enable');
-  await profiler.post('Profiler.start');
-}
+const stopProfile = await profileWindow(); // BENCH_PROFILE=file.cpuprofile
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
 const cpu0 = process.cpuUsage();
@@ -82,10 +76,7 @@ const out = await new Promise<string>((resolve, reject) => {
   child.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`load generator exited ${code}`))));
 });
 const wall = (performance.now() - t0) / 1000;
-if (profiler) {
-  const { profile } = await profiler.post('Profiler.stop');
-  (await import('node:fs')).writeFileSync(process.env.BENCH_PROFILE!, JSON.stringify(profile));
-}
+await stopProfile();
 loop.disable();
 const cpu = process.cpuUsage(cpu0);
 const load = JSON.parse(out.trim()) as { okBatches: number; failedBatches: number; items: number; seconds: number };

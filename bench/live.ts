@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { DEMO_USERS } from '../src/county/demo-files.ts';
 import { startHub } from '../src/hub.ts';
 import { createLogger } from '../src/log.ts';
-import { benchCounty, figure, percentile } from './support.ts';
+import { benchCounty, figure, percentile, profileWindow } from './support.ts';
 
 const VIEWERS = Number(process.env.LIVE_VIEWERS ?? 1000);
 const N_CAMERAS = Number(process.env.LIVE_CAMERAS ?? 1);
@@ -114,13 +114,7 @@ while (!cameras.every((c) => relay.streamState(c)?.state === 'live')) {
 await sleep(WARMUP_S * 1000);
 command('mark');
 await waitEv('marked');
-// BENCH_PROFILE=file.cpuprofile: CPU profile of the hub during the measured window only
-const profiler = process.env.BENCH_PROFILE ? new (await import('node:inspector/promises')).Session() : null;
-if (profiler) {
-  profiler.connect();
-  await profiler.post('Profiler.enable');
-  await profiler.post('Profiler.start');
-}
+const stopProfile = await profileWindow(); // BENCH_PROFILE=file.cpuprofile
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
 const c0 = relay.counters.framesOut;
@@ -132,7 +126,7 @@ await sleep(WINDOW_S * 1000);
 const cpu = process.cpuUsage(cpu0);
 const wallS = (performance.now() - w0) / 1000;
 loop.disable();
-if (profiler) writeFileSync(process.env.BENCH_PROFILE!, JSON.stringify((await profiler.post('Profiler.stop')).profile));
+await stopProfile();
 command('end');
 await waitEv('ended');
 const framesOut = relay.counters.framesOut - c0;

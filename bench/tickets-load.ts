@@ -6,36 +6,17 @@
  * the next starts, so each camera's results arrive in order), then prints one JSON line
  * {"ok","failed","ms"}. Bounded: at most 2,000 batches per phase and 120 s per phase.
  */
-import http from 'node:http';
 import { createInterface } from 'node:readline';
+import { itemJson, reportPoster } from './report-poster.ts';
 
 const [url, token] = process.argv.slice(2);
-const target = new URL(url!);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 const BATCH = 500;
 let seq = 1;
 let lastAt = Date.now() - 1;
 
-function item(code: string, at: number, fault: string | null): string {
-  return fault === 'unreachable'
-    ? `{"camera":"${code}","at":${at},"fault":"unreachable","clockOffsetMs":null,"rungs":[{"rung":"tcp","outcome":"timeout","ms":3000}]}`
-    : `{"camera":"${code}","at":${at},"fault":null,"clockOffsetMs":120,"rungs":[{"rung":"tcp","outcome":"ok","ms":0.3},{"rung":"onvif_time","outcome":"ok","ms":1.2},{"rung":"onvif_auth","outcome":"ok","ms":2.5},{"rung":"rtsp","outcome":"ok","ms":1.1}]}`;
-}
-
-function post(payload: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: target.hostname, port: target.port, path: '/api/agent/reports', method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(payload) } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+const item = (code: string, at: number, fault: string | null): string => itemJson(code, at, fault === 'unreachable');
+const poster = reportPoster(url!, token!, 16);
+const post = poster.post;
 
 async function phase(p: { codes: string[]; fault: string | null; rounds: number; concurrency?: number }): Promise<{ ok: number; failed: number; ms: number }> {
   const t0 = performance.now();
@@ -69,4 +50,4 @@ for await (const line of lines) {
   const out = await phase(JSON.parse(line));
   process.stdout.write(JSON.stringify(out) + '\n');
 }
-agent.destroy();
+poster.close();

@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { generateDemoCounty, prng } from '../src/county/demo-county.ts';
 import { DEMO_AGENT } from '../src/county/demo-files.ts';
 import { startHub, type Hub } from '../src/hub.ts';
-import { figure, percentile } from './support.ts';
+import { figure, percentile, profileWindow } from './support.ts';
 import { quiet, sleep, startPoster, startReceiver, ticketConfig, until } from './tickets-support.ts';
 
 async function listen(hub: Hub): Promise<string> {
@@ -154,12 +154,7 @@ webhooks:
 
   global.gc?.();
   await sleep(300);
-  const profiler = process.env.BENCH_PROFILE ? new (await import('node:inspector/promises')).Session() : null;
-  if (profiler) {
-    profiler.connect();
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.start');
-  }
+  const stopProfile = await profileWindow(); // BENCH_PROFILE=file.cpuprofile
   const loop = monitorEventLoopDelay({ resolution: 1 });
   const loopAll = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
@@ -173,10 +168,7 @@ webhooks:
   await hub.tickets.flush();
   const formedMs = performance.now() - t0;
   loop.disable();
-  if (profiler) {
-    const { profile } = await profiler.post('Profiler.stop');
-    writeFileSync(process.env.BENCH_PROFILE!, JSON.stringify(profile));
-  }
+  await stopProfile();
   const delivered = await until(() => rx.openedAt.size >= failed.length, 60_000, 'opened webhooks delivered').then(
     () => true,
     () => false,

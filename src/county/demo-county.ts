@@ -6,6 +6,7 @@
  * Deterministic from a seed. Pure: returns data; writing files is demo-files.ts.
  */
 import type { Community, Grid, Town } from '../core/model.ts';
+import { seededRandom } from '../core/seeded-random.ts';
 
 export const REFERENCE = { urban: 341, rural: 1017, dedicated: 372, urbanCommunities: 10 } as const;
 
@@ -37,16 +38,7 @@ export interface DemoCounty {
 }
 
 /** Small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = seededRandom;
 
 export function generateDemoCounty(opts: { cameras?: number; seed?: number } = {}): DemoCounty {
   const rnd = prng(opts.seed ?? 93_34);

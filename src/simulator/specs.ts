@@ -8,17 +8,8 @@ import type { AgentCamera } from '../protocol/probe-result.ts';
 import { rtspUrlOf } from './onvif-templates.ts';
 import type { SimCameraSpec } from './types.ts';
 
-/** mulberry32: small, fast, good enough for picking demo faults. Returns [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../core/seeded-random.ts';
+import { seededRandom } from '../core/seeded-random.ts';
 
 export interface SpecOptions {
   seed?: number;

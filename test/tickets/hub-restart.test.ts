@@ -1,11 +1,7 @@
 /** End to end through the hub: restarts mid-outage and reopening. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DB_KINDS } from '../support/databases.ts';
-import { SITE8, startReceiver, startTicketHub, takeDown, until, type Receiver, type TicketHub } from './support.ts';
-
-async function ticketRows(h: TicketHub) {
-  return h.t.hub.db.query<{ id: number; kind: string; state: string; camera_codes: string[] }>(`select id, kind, state, camera_codes from tickets order by id`);
-}
+import { SITE8, startReceiver, startTicketHub, takeDown, ticketRows, until, type Receiver, type TicketHub } from './support.ts';
 
 describe.each(DB_KINDS)('tickets across restarts on %s', (kind) => {
   let h: TicketHub | undefined;

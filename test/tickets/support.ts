@@ -122,3 +122,8 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 5000): 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** The tickets table as the tests read it. */
+export async function ticketRows(h: TicketHub) {
+  return h.t.hub.db.query<{ id: number; kind: string; state: string; camera_codes: string[] }>(`select id, kind, state, camera_codes from tickets order by id`);
+}
