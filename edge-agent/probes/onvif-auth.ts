@@ -10,6 +10,7 @@ import { makeUsernameToken, securityHeaderXml } from '../../src/protocol/ws-secu
 import type { RungContext, RungProbe, RungReport } from './types.ts';
 import { soapPost, SoapTransportError, type SoapResponse } from './soap-http.ts';
 import { faultDetail, isAuthFailure, parseDeviceInformation } from './soap-parse.ts';
+import { closeHard } from './socket-close.ts';
 
 export function getDeviceInformationEnvelope(username: string, password: string, clockOffsetMs: number): string {
   const token = makeUsernameToken(username, password, clockOffsetMs);
@@ -36,16 +37,34 @@ export async function onvifAuth(ctx: RungContext): Promise<RungReport> {
   const { host, onvifPort: port, onvifPath: path, username, password } = ctx.cam;
   const deadline = Date.now() + ctx.timeoutMs;
   const offset = ctx.clockOffsetMs ?? 0;
+  // the time rung's connection, if the camera kept it open (one connect less); fresh otherwise
+  const kept = ctx.socket;
+  ctx.socket = undefined;
   try {
-    const first = await soapPost({ host, port, path, body: getDeviceInformationEnvelope(username, password, offset), timeoutMs: ctx.timeoutMs });
+    const body = getDeviceInformationEnvelope(username, password, offset);
+    let first: SoapResponse;
+    try {
+      first = await soapPost({ host, port, path, body, timeoutMs: ctx.timeoutMs, socket: kept, keepAlive: true });
+    } catch (e) {
+      // the camera closed the kept connection meanwhile: one fresh connection
+      if (!kept || !(e instanceof SoapTransportError) || e.kind !== 'fail' || deadline - Date.now() <= 0) throw e;
+      first = await soapPost({ host, port, path, body, timeoutMs: deadline - Date.now(), keepAlive: true });
+    }
     const challenge = first.status === 401 ? parseChallenges(first.headers['www-authenticate'])[0] : undefined;
-    if (challenge === undefined) return interpret(first);
+    if (challenge === undefined) {
+      closeHard(first.socket);
+      return interpret(first);
+    }
     const remaining = deadline - Date.now();
-    if (remaining <= 0) return { outcome: 'timeout', detail: 'timeout' };
+    if (remaining <= 0) {
+      closeHard(first.socket);
+      return { outcome: 'timeout', detail: 'timeout' };
+    }
     const second = await soapPost({
       host,
       port,
       path,
+      socket: first.socket,
       body: getDeviceInformationEnvelope(username, password, offset),
       timeoutMs: remaining,
       authorization: authorizationHeader(challenge, { username, password }, 'POST', path),

@@ -8,6 +8,7 @@
 import type { Socket } from 'node:net';
 import type { RungContext, RungProbe, RungReport } from './types.ts';
 import { soapPost, SoapTransportError, type SoapResponse } from './soap-http.ts';
+import { closeHard } from './socket-close.ts';
 import { faultDetail, isAuthFailure, parseSystemDateAndTime } from './soap-parse.ts';
 
 export const GET_SYSTEM_DATE_AND_TIME =
@@ -46,14 +47,20 @@ export async function onvifTime(host: string, port: number, path: string, timeou
   try {
     let res: SoapResponse;
     try {
-      res = await soapPost({ host, port, path, body: GET_SYSTEM_DATE_AND_TIME, timeoutMs, socket });
+      res = await soapPost({ host, port, path, body: GET_SYSTEM_DATE_AND_TIME, timeoutMs, socket, keepAlive: true });
     } catch (e) {
       // a handed-over connection the camera dropped meanwhile: one fresh connection
       if (!socket || !(e instanceof SoapTransportError) || e.kind !== 'fail' || deadline - Date.now() <= 0) throw e;
       sentAt = Date.now();
-      res = await soapPost({ host, port, path, body: GET_SYSTEM_DATE_AND_TIME, timeoutMs: deadline - sentAt });
+      res = await soapPost({ host, port, path, body: GET_SYSTEM_DATE_AND_TIME, timeoutMs: deadline - sentAt, keepAlive: true });
     }
-    return interpretTimeResponse(res, sentAt, Date.now());
+    const report = interpretTimeResponse(res, sentAt, Date.now());
+    // the kept connection goes on to the auth rung (GetDeviceInformation on the same connection)
+    if (res.socket) {
+      if (report.outcome === 'ok') report.socket = res.socket;
+      else closeHard(res.socket);
+    }
+    return report;
   } catch (e) {
     if (e instanceof SoapTransportError) return { outcome: e.kind, detail: e.code };
     throw e;

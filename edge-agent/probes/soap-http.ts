@@ -8,7 +8,10 @@ import { connect, type Socket } from 'node:net';
 import { HttpWireError, parseHttpResponse, type HttpResponse } from './http-wire.ts';
 import { closeHard } from './socket-close.ts';
 
-export type SoapResponse = HttpResponse;
+export type SoapResponse = HttpResponse & {
+  /** with `keepAlive`: the connection, still open, for the next request to the same camera */
+  socket?: Socket;
+};
 
 export class SoapTransportError extends Error {
   constructor(
@@ -32,6 +35,12 @@ export interface SoapPostOptions {
   maxBytes?: number;
   /** an already connected socket to host:port to use (and close) instead of connecting */
   socket?: Socket | undefined;
+  /**
+   * ask to keep the connection and hand it back on the response (ONVIF time then auth on one
+   * connection: one connect and one reset less per ladder); closed as usual when the camera
+   * answers `Connection: close` or the answer ran to the end of the stream
+   */
+  keepAlive?: boolean;
 }
 
 export function soapRequestText(o: SoapPostOptions): string {
@@ -39,7 +48,7 @@ export function soapRequestText(o: SoapPostOptions): string {
   return (
     `POST ${o.path} HTTP/1.1\r\nHost: ${hostHeader}\r\n` +
     'Content-Type: application/soap+xml; charset=utf-8\r\n' +
-    `Content-Length: ${Buffer.byteLength(o.body)}\r\nConnection: close\r\n` +
+    `Content-Length: ${Buffer.byteLength(o.body)}\r\nConnection: ${o.keepAlive ? 'keep-alive' : 'close'}\r\n` +
     (o.authorization !== undefined ? `Authorization: ${o.authorization}\r\n` : '') +
     `\r\n${o.body}`
   );
@@ -51,18 +60,23 @@ export function soapPost(o: SoapPostOptions): Promise<SoapResponse> {
     let buf: Buffer = Buffer.alloc(0);
     let done = false;
     const socket = o.socket && !o.socket.destroyed ? o.socket : connect({ host: o.host, port: o.port });
-    const finish = (err: SoapTransportError | null, res?: SoapResponse): void => {
+    const finish = (err: SoapTransportError | null, res?: SoapResponse, reusable = false): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      closeHard(socket);
+      if (reusable && res) {
+        socket.removeAllListeners('data').removeAllListeners('end').removeAllListeners('close').removeAllListeners('error');
+        socket.on('error', () => undefined); // idle until the next request takes it (or closeHard)
+        res.socket = socket;
+      } else closeHard(socket);
       if (err) reject(err);
       else resolve(res as SoapResponse);
     };
     const attempt = (ended: boolean): void => {
       try {
-        const res = parseHttpResponse(buf, ended);
-        if (res) finish(null, res);
+        const res: SoapResponse | null = parseHttpResponse(buf, ended);
+        const conn = String(res?.headers.connection ?? '').toLowerCase();
+        if (res) finish(null, res, o.keepAlive === true && !ended && conn !== 'close');
       } catch (e) {
         finish(new SoapTransportError('fail', e instanceof HttpWireError ? e.message : 'bad response'));
       }

@@ -141,6 +141,10 @@ function openPostgres(target: { url: string; poolSize?: number }): Database {
     },
     async transaction<T>(fn: (q: Querier) => Promise<T>) {
       const conn = await pool.connect();
+      // a checked-out client whose server connection dies emits 'error'; unheard, that would
+      // crash the hub (the pool only listens on idle clients). The failing query rejects anyway.
+      const onError = () => undefined;
+      conn.on('error', onError);
       try {
         await conn.query('BEGIN');
         const out = await fn({ query: async <R>(text: string, params?: unknown[]) => (await conn.query(text, params)).rows as R[] });
@@ -150,6 +154,7 @@ function openPostgres(target: { url: string; poolSize?: number }): Database {
         await conn.query('ROLLBACK').catch(() => undefined);
         throw e;
       } finally {
+        conn.removeListener('error', onError);
         conn.release();
       }
     },

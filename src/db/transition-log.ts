@@ -78,26 +78,31 @@ export class TransitionLog {
     }
   }
 
+  /**
+   * One statement (atomic on its own): transitions and ledger rows through data-modifying
+   * CTEs. One round trip instead of BEGIN, two INSERTs and COMMIT — with PGlite each is a
+   * message to its worker and a pass through the WASM engine.
+   */
   private async write(rows: Transition[], ledger: LedgerRow[]): Promise<void> {
-    await this.db.transaction(async (q) => {
-      if (rows.length > 0) {
-        await q.query(
-          `insert into camera_transitions (camera_code, from_state, to_state, at, since, fault, reason)
-           select c, f, t, to_timestamp(a / 1000.0), to_timestamp(s / 1000.0), fa, r
-             from unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::text[], $7::text[]) as u(c, f, t, a, s, fa, r)`,
-          [rows.map((r) => r.camera), rows.map((r) => r.from), rows.map((r) => r.to), rows.map((r) => r.at), rows.map((r) => r.since), rows.map((r) => r.fault), rows.map((r) => r.reason)],
-        );
-      }
-      if (ledger.length > 0) {
-        await q.query(
-          `insert into ingest_batches (agent_id, seq, received_at, accepted, refused)
-           select a, s, to_timestamp(r / 1000.0), ac, re
-             from unnest($1::text[], $2::int8[], $3::float8[], $4::int4[], $5::int4[]) as u(a, s, r, ac, re)
-           on conflict (agent_id, seq) do nothing`,
-          [ledger.map((l) => l.agentId), ledger.map((l) => l.seq), ledger.map((l) => l.receivedAt), ledger.map((l) => l.accepted), ledger.map((l) => l.refused)],
-        );
-      }
-    });
+    await this.db.query(
+      `with t as (
+         insert into camera_transitions (camera_code, from_state, to_state, at, since, fault, reason)
+         select c, f, t, to_timestamp(a / 1000.0), to_timestamp(s / 1000.0), fa, r
+           from unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::text[], $7::text[]) as u(c, f, t, a, s, fa, r)
+         returning 1
+       ), l as (
+         insert into ingest_batches (agent_id, seq, received_at, accepted, refused)
+         select a, s, to_timestamp(r / 1000.0), ac, re
+           from unnest($8::text[], $9::int8[], $10::float8[], $11::int4[], $12::int4[]) as u(a, s, r, ac, re)
+         on conflict (agent_id, seq) do nothing
+         returning 1
+       )
+       select (select count(*) from t) as transitions, (select count(*) from l) as batches`,
+      [
+        rows.map((r) => r.camera), rows.map((r) => r.from), rows.map((r) => r.to), rows.map((r) => r.at), rows.map((r) => r.since), rows.map((r) => r.fault), rows.map((r) => r.reason),
+        ledger.map((l) => l.agentId), ledger.map((l) => l.seq), ledger.map((l) => l.receivedAt), ledger.map((l) => l.accepted), ledger.map((l) => l.refused),
+      ],
+    );
   }
 }
 

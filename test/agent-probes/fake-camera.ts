@@ -31,6 +31,8 @@ export interface FakeOnvifOptions {
   faultStatus?: 400 | 500;
   /** GetSystemDateAndTime needs auth as well */
   timeNeedsAuth?: boolean;
+  /** answer every request with `Connection: close` (cameras that refuse keep-alive) */
+  noKeepAlive?: boolean;
 }
 
 const SOAP = 'application/soap+xml; charset=utf-8';
@@ -73,7 +75,7 @@ export async function startFakeOnvif(o: FakeOnvifOptions): Promise<Running> {
       requests.push(op);
       const cameraNow = Date.now() + (o.skewMs ?? 0);
       const send = (status: number, xml: string, headers: Record<string, string> = {}): void => {
-        res.writeHead(status, { 'Content-Type': SOAP, Date: new Date(cameraNow).toUTCString(), ...headers });
+        res.writeHead(status, { 'Content-Type': SOAP, Date: new Date(cameraNow).toUTCString(), ...(o.noKeepAlive ? { Connection: 'close' } : {}), ...headers });
         res.end(xml);
       };
       const needsAuth = op === 'GetSystemDateAndTime' ? o.timeNeedsAuth === true : !PRE_AUTH.has(op);

@@ -40,11 +40,22 @@ describe('probeCamera', () => {
     expect(authFailed(r)).toBe(false);
   });
 
-  it('the tcp rung hands its connection to onvif_time: two ONVIF connections per ladder, not three', async () => {
+  it('the tcp rung hands its connection to onvif_time, which keeps it for onvif_auth: one ONVIF connection per ladder', async () => {
     const before = onvif.connections();
     const r = await probeCamera(loopbackCamera({ onvifPort: onvif.port, rtspPort: rtsp.port }));
     expect(r.fault).toBeNull();
-    expect(onvif.connections() - before).toBe(2);
+    expect(onvif.connections() - before).toBe(1);
+  });
+
+  it('a camera that answers Connection: close gets a fresh connection for the auth rung, still ok', async () => {
+    const closing = await startFakeOnvif({ username: 'admin', password: PASSWORD, noKeepAlive: true });
+    try {
+      const r = await probeCamera(loopbackCamera({ onvifPort: closing.port, rtspPort: rtsp.port }));
+      expect(r.fault).toBeNull();
+      expect(closing.connections()).toBe(2);
+    } finally {
+      await closing.close();
+    }
   });
 
   it('refused port → tcp fail → unreachable; every later rung skipped', async () => {
