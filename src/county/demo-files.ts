@@ -21,7 +21,7 @@ export const DEMO_AGENT = { id: 'agent-demo', token: 'demo-agent-token-change-me
 export const DEMO_USERS = [
   { username: 'admin', password: 'admin123', role: 'admin', name: '系统管理员' },
   { username: 'crew01', password: 'crew123', role: 'crew', name: '东平街道运维班组', towns: ['t01', 't02'] },
-  { username: 'worker01', password: 'worker123', role: 'worker', name: '网格员张三', grids: ['g0001', 'g0011', 'g0021'] },
+  { username: 'worker01', password: 'worker123', role: 'worker', name: '网格员张三', grids: ['g0010', 'g0020', 'g0024'] },
   { username: 'viewer', password: 'viewer123', role: 'viewer', name: '县指挥中心' },
 ] as const;
 
