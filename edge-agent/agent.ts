@@ -40,6 +40,8 @@ export interface AgentStatus {
 interface Assignment {
   version: string;
   cameras: AgentCamera[];
+  /** the hub's highest recorded seq for this agent */
+  lastSeq?: number;
 }
 
 export class Agent {
@@ -56,6 +58,7 @@ export class Agent {
   private pollBackoff: Backoff;
   private pollFailing = false;
   private version: string | null = null;
+  private seqStore: SeqStore | null = null;
   private lastCameras: AgentCamera[] = [];
   private probeErrors = 0;
   private running = false;
@@ -94,7 +97,7 @@ export class Agent {
     this.reporter = new Reporter({
       hub: this.hub,
       spool,
-      seq: new SeqStore(path.join(c.dataDir, 'seq'), spool.maxSeq + 1),
+      seq: (this.seqStore = new SeqStore(path.join(c.dataDir, 'seq'), spool.maxSeq + 1)),
       clock: this.clock,
       flushMs: c.reportFlushMs,
       maxItems: c.reportMaxItems,
@@ -188,6 +191,9 @@ export class Agent {
       return false;
     }
     if (this.pollFailing) this.log.info({ source: this.source }, 'camera assignment reachable again');
+    if (a.lastSeq !== undefined && this.seqStore?.advanceTo(a.lastSeq + 1)) {
+      this.log.warn({ next: a.lastSeq + 1 }, 'the hub has seen higher report seqs than this agent (data folder reset?): continuing above them');
+    }
     this.pollFailing = false;
     this.pollBackoff.reset();
     if (this.running && a.version !== this.version) this.apply(a, this.source === 'hub');

@@ -52,6 +52,14 @@ export class SeqStore {
     return this.nextSeq++;
   }
 
+  /** Never hand out a seq below `next` (the hub has seen up to next − 1). Returns true if it moved. */
+  advanceTo(next: number): boolean {
+    if (next <= this.nextSeq) return false;
+    this.nextSeq = next;
+    this.reserved = next; // the next take() persists a fresh reservation above it
+    return true;
+  }
+
   get peekNext(): number {
     return this.nextSeq;
   }

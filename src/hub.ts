@@ -136,7 +136,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       async assignment(agentId) {
         const cameras = await loadAgentCameras(db, agentId, box);
         const version = createHash('sha256').update(JSON.stringify(cameras)).digest('hex').slice(0, 16);
-        return { agent: agentId, version, cameras };
+        return { agent: agentId, version, cameras, lastSeq: ingest.lastSeq(agentId) };
       },
       ready: () => (closing ? { ok: false, reason: 'shutting down' } : { ok: true }),
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),

@@ -98,4 +98,9 @@ export interface AgentAssignment {
   /** bumps whenever the assignment changes; the agent refetches when it differs */
   version: string;
   cameras: AgentCamera[];
+  /**
+   * highest report seq the hub has recorded for this agent: an agent whose data folder was
+   * reset continues above it (its new batches would otherwise be taken for replays)
+   */
+  lastSeq?: number;
 }

@@ -56,6 +56,15 @@ export class IngestService {
     return this.agents.get(agentId)?.lastReportAt ?? null;
   }
 
+  /** Highest seq recorded for the agent (0 if none): handed to the agent with its assignment. */
+  lastSeq(agentId: string): number {
+    const l = this.agents.get(agentId);
+    if (!l) return 0;
+    let max = l.persistedMax;
+    for (const seq of l.recent.keys()) if (seq > max) max = seq;
+    return max;
+  }
+
   async ingest(agentId: string, batch: ReportBatch): Promise<ReportAck> {
     let ledger = this.agents.get(agentId);
     if (!ledger) this.agents.set(agentId, (ledger = { persistedMax: 0, recent: new Map(), lastReportAt: null }));

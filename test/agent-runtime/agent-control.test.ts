@@ -49,6 +49,20 @@ describe('agent control paths', () => {
     await agent.stop();
   });
 
+  it('an agent whose data folder was reset continues above the seqs the hub has seen', async () => {
+    const { hub, dir } = await setup(5);
+    hub.assignment = { ...hub.assignment, lastSeq: 5000 };
+    const probe = new FakeProbe();
+    const { agent, lines } = newAgent(testConfig(dir, hub), probe);
+    cleanup.push(() => agent.stop());
+    await agent.start();
+    await until(() => hub.processed.length >= 2, 5000, 'two batches');
+    expect(hub.processed[0]).toBe(5001);
+    expect(strictlyIncreasing(hub.processed)).toBe(true);
+    expect(lines.some((l) => /continuing above them/.test(String(l.msg)))).toBe(true);
+    await agent.stop();
+  });
+
   it('a wrong agent token is not a bad batch: batches are kept (spooled), not dropped', async () => {
     const { hub, dir } = await setup(5);
     const probe = new FakeProbe();

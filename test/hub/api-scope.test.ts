@@ -108,6 +108,7 @@ describe.each(DB_KINDS)('API and scopes on %s', (kind) => {
     const body = a.json();
     expect(body.cameras.map((c: { code: string }) => c.code)).toEqual(['c01', 'c02', 'c03', 'c04', 'c05']);
     expect(body.cameras[0]).toMatchObject({ password: CAMERA_PASSWORD, rtspUrl: 'rtsp://127.0.0.1:9100/Streaming/Channels/101' });
+    expect(body.lastSeq).toBe(4); // batches 1..4 of agent A were recorded in beforeAll
     expect((await get(t.hub.app, tokens.admin, '/api/agent/assignment')).statusCode).toBe(401);
     // the password is encrypted at rest
     const rows = await t.hub.db.query<{ p: string }>(`select password_enc as p from cameras`);
