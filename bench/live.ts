@@ -162,7 +162,7 @@ figure('live.frame_latency_p99_ms', r.p99 as number, 'ms', {
   what: 'Date.now() at a viewer\'s message event − capturedAt stamped by the agent just before ws.send; agent and viewers share one process and clock; includes the load process\'s own queueing over 1,000 sockets',
   hubFanoutMsP50: +percentile(fan, 50).toFixed(2),
   hubFanoutMsMax: +(fan.at(-1) ?? NaN).toFixed(2),
-  hubFanoutWhat: 'relay.onFrame: one frame to every viewer, synchronous, in the hub',
+  hubFanoutWhat: 'relay.onFrame, synchronous part: the first slice of 100 viewers (the rest follow in later event-loop turns)',
   staleFrames: r.staleFrames,
   errors: r.errors,
   agentDropped: r.agentDropped,
