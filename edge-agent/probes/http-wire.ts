@@ -1,3 +1,4 @@
+import { headerFields } from './header-lines.ts';
 /**
  * Parse one HTTP/1.x response from bytes: status, headers, body by Content-Length,
  * chunked transfer coding, or (neither) up to the peer's close. Used by soap-http.ts.
@@ -27,15 +28,7 @@ function parseHead(buf: Buffer, from: number): Head | null {
   const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '');
   if (!m) throw new HttpWireError('not HTTP');
   const headers: Record<string, string | string[]> = {};
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    const prev = headers[name];
-    headers[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
-  }
+  for (const [name, values] of headerFields(lines)) headers[name] = values.length === 1 ? values[0]! : values;
   return { status: Number(m[1]), headers, bodyStart: end + 4 };
 }
 

@@ -2,6 +2,7 @@
  * Minimal RTSP/1.0 client connection over raw `node:net`: write a request, read one
  * response (status line, headers, Content-Length body). Enough for OPTIONS + DESCRIBE.
  */
+import { headerFields } from './header-lines.ts';
 import { connect, type Socket } from 'node:net';
 import { closeHard } from './socket-close.ts';
 
@@ -35,17 +36,7 @@ export function parseRtspResponse(buf: Buffer): { res: RtspResponse; consumed: n
   const lines = buf.toString('latin1', 0, end).split('\r\n');
   const m = /^RTSP\/\d\.\d\s+(\d{3})/.exec(lines[0] ?? '');
   if (!m) throw new RtspError('fail', 'not RTSP');
-  const headers = new Map<string, string[]>();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    const list = headers.get(name);
-    if (list) list.push(value);
-    else headers.set(name, [value]);
-  }
+  const headers = headerFields(lines);
   const length = Number(headers.get('content-length')?.[0] ?? 0) || 0;
   if (length > MAX_RESPONSE) throw new RtspError('fail', 'body too large');
   const total = end + 4 + length;

@@ -9,15 +9,8 @@ import type { AgentCamera, ProbeResult } from '../../src/protocol/probe-result.t
 import { FakeHub } from './fake-hub.ts';
 import { captureLog, result, resultId } from './fixtures.ts';
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+export { sleep, until } from '../support/wait.ts';
+import { sleep } from '../support/wait.ts';
 
 export class FakeProbe {
   produced: ProbeResult[] = [];

@@ -10,6 +10,7 @@
  * Loopback only; bounded to ~60 s; the Prometheus child and the HTTP server are closed
  * on every path.
  */
+import { freePort } from '../support/wait.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -39,14 +40,6 @@ function agentMetrics(): AgentMetrics {
 function recordProbe(m: AgentMetrics, n: number): void {
   m.recordProbe({ camera: 'C1', at: Date.now(), fault: null, clockOffsetMs: 0, rungs: [{ rung: 'tcp', outcome: 'ok', ms: 2 }, { rung: 'rtsp', outcome: 'ok', ms: 40 + n }] });
   m.recordCycle({ durationMs: 12_000, carried: n % 2, skippedBusy: 0 } as never);
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((res) => s.listen(0, '127.0.0.1', res));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((res) => s.close(() => res()));
-  return port;
 }
 
 function substitute(expr: string, town: string): string {

@@ -8,9 +8,9 @@
  *
  * Loopback only; bounded to ~150 s; every child is stopped on every path.
  */
+import { freePort } from '../support/wait.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
@@ -19,14 +19,6 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 const DEADLINE = Date.now() + 150_000;
 const say = (s: string) => process.stdout.write(s + '\n');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | null>): Promise<T> {
   for (;;) {

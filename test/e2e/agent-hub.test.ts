@@ -3,6 +3,7 @@
  * real ladder, and the hub on PGlite. Faults are switched in the simulator and read back
  * through the hub; the hub is stopped mid-run and nothing the agent measured is lost.
  */
+import { until } from '../support/wait.ts';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,14 +26,6 @@ function writeConfig(dir: string, fleet: Fleet): void {
   writeFileSync(join(dir, 'users.yaml'), `users:\n  - { username: admin, role: admin, password: e2e-admin }\n`);
   const rows = fleet.endpoints().map((e, i) => [e.code, `cam ${i}`, i % 2 ? 'g2' : 'g1', e.siteId ?? '', '', '', e.host, e.onvifPort, e.onvifPath, e.rtspPort, new URL(e.rtspUrl).pathname, 'hikvision', e.username, e.password, ''].join(','));
   writeFileSync(join(dir, 'cameras.csv'), 'code,name,grid,site,lat,lon,host,onvif_port,onvif_path,rtsp_port,rtsp_path,vendor,username,password,agent\n' + rows.join('\n') + '\n');
-}
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const t = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('agent → hub over loopback against the simulator', () => {

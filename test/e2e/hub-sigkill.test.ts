@@ -4,9 +4,9 @@
  * Every batch the agent made is in the ledger exactly once, with no gap: an acknowledged
  * batch survived the kill, an unacknowledged one came back from the spool.
  */
+import { freePort, until } from '../support/wait.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,22 +19,6 @@ import { makeCameraSpecs, startFleet, type Fleet } from '../../src/simulator/ind
 
 const TOKEN = 'sigkill-agent-token-0123456789';
 const ROOT = join(import.meta.dirname, '..', '..');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const t = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('hub killed with SIGKILL mid-ingest (PGlite)', () => {
   let fleet: Fleet;

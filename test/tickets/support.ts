@@ -114,14 +114,7 @@ export async function startReceiver(): Promise<Receiver> {
   return rx;
 }
 
-/** Poll until `cond` holds (bounded). */
-export async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { until } from '../support/wait.ts';
 
 /** The tickets table as the tests read it. */
 export async function ticketRows(h: TicketHub) {
