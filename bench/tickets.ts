@@ -9,7 +9,8 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeFileSync } from 'node:fs';
-import { generateDemoCounty, prng } from '../src/county/demo-county.ts';
+import { generateDemoCounty } from '../src/county/demo-county.ts';
+import { seededRandom } from '../src/core/seeded-random.ts';
 import { DEMO_AGENT } from '../src/county/demo-files.ts';
 import { startHub, type Hub } from '../src/hub.ts';
 import { figure, percentile, profileWindow } from './support.ts';
@@ -137,7 +138,7 @@ webhooks:
     else sites.set(c.siteId, [c.code]);
   }
   const order = [...sites.keys()];
-  const rnd = prng(11);
+  const rnd = seededRandom(11);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];

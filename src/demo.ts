@@ -25,7 +25,6 @@ const SIM_MAIN = fileURLToPath(new URL('./simulator/main.ts', import.meta.url));
 
 export interface Demo {
   configDir: string;
-  hubOptions: Record<string, never>;
   afterHubListening(hub: Hub, hubUrl: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -48,7 +47,6 @@ export async function prepareDemo(env: HubEnv, logger: Logger): Promise<Demo> {
   let agent: Agent | null = null;
   return {
     configDir,
-    hubOptions: {},
     async afterHubListening(_hub, hubUrl) {
       agent = new Agent(
         { ...DEFAULTS, hubUrl, token: DEMO_AGENT.token, dataDir: join(dir, 'agent'), metricsPort: DEMO_PORTS.agentMetrics },

@@ -47,8 +47,6 @@ export interface HubOptions {
   tickets?: Omit<WireTicketsOptions, 'configDir'>;
   /** live snapshot relay settings (frame interval, grace, staleness) */
   live?: LiveOptions;
-  /** extra wiring before the app is built (metrics, live, tickets) */
-  extend?: (hub: HubCore, deps: HubDeps) => void | Promise<void>;
 }
 
 export interface HubCore {
@@ -145,7 +143,6 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     Object.assign(metricsExtras, ticketMetrics(tickets));
     const live = wireLive(core, deps, opts.live);
     metricsExtras.viewers = () => live.viewers.count;
-    await opts.extend?.(core, deps);
     const app = await buildApp(deps, logger);
     phase('http');
 

@@ -1,7 +1,6 @@
 /**
- * Wire the live view into a hub: call `wireLive(core, deps)` from `HubOptions.extend`
- * (before the app is built); app.ts registers `deps.live`. Returns the parts, so tests and
- * benches can read counters.
+ * Wire the live view into a hub: startHub calls `wireLive(core, deps)` before the app is
+ * built; app.ts registers `deps.live`. Returns the parts (the hub exposes them as `hub.live`).
  */
 import type { HubCore } from './hub.ts';
 import type { HubDeps } from './http/deps.ts';

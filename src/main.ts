@@ -13,7 +13,7 @@ const env = readHubEnv(process.env, process.argv.slice(2));
 
 try {
   const demo = env.demo ? await (await import('./demo.ts')).prepareDemo(env, logger) : null;
-  const hub = await startHub({ ...env, configDir: demo?.configDir ?? env.configDir, logger, ...(demo?.hubOptions ?? {}) });
+  const hub = await startHub({ ...env, configDir: demo?.configDir ?? env.configDir, logger });
   await hub.app.listen({ port: env.port, host: env.host });
   await demo?.afterHubListening(hub, `http://${env.host === '0.0.0.0' ? '127.0.0.1' : env.host}:${env.port}`);
   const stop = async (signal: string) => {

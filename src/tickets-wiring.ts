@@ -22,7 +22,6 @@ export interface WireTicketsOptions {
 }
 
 export async function wireTickets(core: HubCore, deps: HubDeps, opts: WireTicketsOptions): Promise<TicketService> {
-  if (deps.tickets) return deps.tickets; // wired already (startHub and a test's extend may both call this)
   const config = loadNotifyConfig(opts.configDir);
   opts.adjust?.(config);
   const cameras: CameraMeta[] = [...core.view.cameraInfo.values()].map((c) => ({

@@ -7,15 +7,6 @@ import { RUNGS, RUNG_OUTCOMES, type Rung, type RungOutcome, type RungResult } fr
 
 export const RUNG_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
-export interface RungHistogram {
-  rung: Rung;
-  outcome: RungOutcome;
-  /** cumulative counts per bucket of RUNG_BUCKETS_SECONDS, then +Inf */
-  buckets: number[];
-  count: number;
-  sum: number;
-}
-
 const NO = RUNG_OUTCOMES.length;
 const NB = RUNG_BUCKETS_SECONDS.length + 1;
 
@@ -55,17 +46,4 @@ export class RungStats {
     return out;
   }
 
-  snapshot(): RungHistogram[] {
-    const out: RungHistogram[] = [];
-    RUNGS.forEach((rung, ri) =>
-      RUNG_OUTCOMES.forEach((outcome, oi) => {
-        const key = ri * NO + oi;
-        let acc = 0;
-        const buckets: number[] = [];
-        for (let b = 0; b < NB; b++) buckets.push((acc += this.counts[key * NB + b]!));
-        if (acc > 0) out.push({ rung, outcome, buckets, count: acc, sum: this.sums[key]! });
-      }),
-    );
-    return out;
-  }
 }

@@ -37,11 +37,9 @@ export interface DemoCounty {
   cameras: DemoCamera[];
 }
 
-/** Small deterministic PRNG (mulberry32). */
-export const prng = seededRandom;
 
 export function generateDemoCounty(opts: { cameras?: number; seed?: number } = {}): DemoCounty {
-  const rnd = prng(opts.seed ?? 93_34);
+  const rnd = seededRandom(opts.seed ?? 93_34);
   const nCameras = opts.cameras ?? 5000;
   const towns: Town[] = TOWNS.map(([name, kind], i) => ({ id: `t${String(i + 1).padStart(2, '0')}`, name, kind }));
   const streets = towns.filter((t) => t.kind === 'street');
