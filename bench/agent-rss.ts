@@ -28,13 +28,27 @@ const quiet = createLogger('bench', { write: () => true } as unknown as NodeJS.W
     siteId: `s${i >> 3}`,
   }));
   const dir = mkdtempSync(join(tmpdir(), 'se-bench-mem-'));
-  const stub = async (cam: AgentCamera): Promise<ProbeResult> => ({ camera: cam.code, at: Date.now(), fault: null, clockOffsetMs: 0, rungs: [{ rung: 'tcp', outcome: 'ok', ms: 0.1 }] });
-  const agent = new Agent({ ...DEFAULTS, hubUrl: 'http://127.0.0.1:9', token: 'x'.repeat(20), dataDir: dir, metricsPort: null, cameras: cams, cycleMs: 5000, spoolMaxBytes: 64 * 1024 * 1024 }, { probe: stub, log: quiet });
+  const stub = async (cam: AgentCamera): Promise<ProbeResult> => ({
+    camera: cam.code,
+    at: Date.now(),
+    fault: null,
+    clockOffsetMs: 0,
+    rungs: [{ rung: 'tcp', outcome: 'ok', ms: 0.1 }],
+  });
+  const agent = new Agent(
+    { ...DEFAULTS, hubUrl: 'http://127.0.0.1:9', token: 'x'.repeat(20), dataDir: dir, metricsPort: null, cameras: cams, cycleMs: 5000, spoolMaxBytes: 64 * 1024 * 1024 },
+    { probe: stub, log: quiet },
+  );
   await agent.start();
   await new Promise((r) => setTimeout(r, 6000)); // one full cycle (hub unreachable: results spool)
   global.gc?.();
   const rss = process.memoryUsage().rss;
-  figure('agent.rss_mb_50k', rss / 1048576, 'MB', { cameras: 50_000, baselineMb: Math.round(rss0 / 1048576), note: 'whole bench process, probe stubbed, hub unreachable so results spool', goal: '< 200' });
+  figure('agent.rss_mb_50k', rss / 1048576, 'MB', {
+    cameras: 50_000,
+    baselineMb: Math.round(rss0 / 1048576),
+    note: 'whole bench process, probe stubbed, hub unreachable so results spool',
+    goal: '< 200',
+  });
   await agent.stop();
 }
 process.exit(0);

@@ -17,18 +17,41 @@ import { DEFAULTS } from '../edge-agent/config.ts';
 import { probeCamera } from '../edge-agent/ladder.ts';
 import { baselineProbe } from '../edge-agent/probes/baseline.ts';
 import { createLogger } from '../src/log.ts';
-import type { AgentCamera, ProbeResult } from '../src/protocol/probe-result.ts';
+import type { AgentCamera } from '../src/protocol/probe-result.ts';
 import { makeCameraSpecs, plannedEndpoints } from '../src/simulator/index.ts';
 import { startHub } from '../src/hub.ts';
 import { figure } from './support.ts';
 
 const quiet = createLogger('bench', { write: () => true } as unknown as NodeJS.WritableStream);
 
-async function startSim(n: number, hostBase: string, ports: { onvif: number; rtsp: number; control: number }): Promise<{ child: ChildProcess; cams: AgentCamera[]; control: string }> {
+async function startSim(
+  n: number,
+  hostBase: string,
+  ports: { onvif: number; rtsp: number; control: number },
+): Promise<{ child: ChildProcess; cams: AgentCamera[]; control: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'se-bench-sim-'));
   const specs = makeCameraSpecs(n, { seed: 7 });
   writeFileSync(join(dir, 'specs.json'), JSON.stringify(specs), { mode: 0o600 });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/simulator/main.ts', '--specs', join(dir, 'specs.json'), '--host-base', hostBase, '--onvif-port', String(ports.onvif), '--rtsp-port', String(ports.rtsp), '--control-port', String(ports.control), '--exit-with-parent'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/simulator/main.ts',
+      '--specs',
+      join(dir, 'specs.json'),
+      '--host-base',
+      hostBase,
+      '--onvif-port',
+      String(ports.onvif),
+      '--rtsp-port',
+      String(ports.rtsp),
+      '--control-port',
+      String(ports.control),
+      '--exit-with-parent',
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (l) => l.includes('simulator running') && resolve());
     child.once('exit', (c) => reject(new Error(`simulator exited ${c}`)));
@@ -43,9 +66,11 @@ function childrenCpuUs(): number {
 
 async function bounded<T>(items: T[], concurrency: number, fn: (x: T) => Promise<unknown>): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
 }
 
 // ---- CPU per ladder and the baseline
@@ -61,7 +86,13 @@ await bounded(rounds, 20, async (c) => {
 });
 const cpu = process.cpuUsage(c0);
 const oursUs = (cpu.user + cpu.system) / rounds.length;
-figure('agent.cpu_us_per_probe', oursUs, 'µs', { ladders: rounds.length, failed, wallMs: Math.round(performance.now() - t0), goal: '<= 300', rungs: 'tcp+onvif_time+onvif_auth+rtsp' });
+figure('agent.cpu_us_per_probe', oursUs, 'µs', {
+  ladders: rounds.length,
+  failed,
+  wallMs: Math.round(performance.now() - t0),
+  goal: '<= 300',
+  rungs: 'tcp+onvif_time+onvif_auth+rtsp',
+});
 
 const baseCams = sim.cams.slice(0, 20);
 const bc0 = process.cpuUsage();
@@ -73,7 +104,14 @@ await bounded(baseCams, 4, async (c) => {
 });
 const bc = process.cpuUsage(bc0);
 const baselineUs = (bc.user + bc.system + (childrenCpuUs() - bch0)) / baseCams.length;
-figure('agent.baseline_ratio', baselineUs / oursUs, 'x', { baselineUsPerCamera: Math.round(baselineUs), oursUsPerCamera: Math.round(oursUs), cameras: baseCams.length, ffmpegStreamOk: streamOk, goal: '>= 20', note: 'the simulator sends no RTP: ffmpeg stops after SETUP, so the baseline is understated' });
+figure('agent.baseline_ratio', baselineUs / oursUs, 'x', {
+  baselineUsPerCamera: Math.round(baselineUs),
+  oursUsPerCamera: Math.round(oursUs),
+  cameras: baseCams.length,
+  ffmpegStreamOk: streamOk,
+  goal: '>= 20',
+  note: 'the simulator sends no RTP: ffmpeg stops after SETUP, so the baseline is understated',
+});
 sim.child.kill('SIGTERM');
 
 // ---- detection: hub + simulator + agent with a 5 s cycle
@@ -86,14 +124,25 @@ sim.child.kill('SIGTERM');
   const county = generateDemoCounty({ cameras: 1730 });
   // the first 50 demo cameras are the simulated ones (same codes and credentials)
   const specs = makeCameraSpecs(50, { seed: 7 });
-  county.cameras = county.cameras.slice(0, 50).map((c, i) => ({ ...c, code: specs[i]!.code, siteId: specs[i]!.siteId ?? c.siteId, username: specs[i]!.username, password: specs[i]!.password }));
-  writeDemoConfig(cfg, county, (_c, i) => ({ host: det.cams[i]!.host, onvifPort: 10280, onvifPath: '/onvif/device_service', rtspPort: 10754, rtspPath: new URL(det.cams[i]!.rtspUrl).pathname }));
+  county.cameras = county.cameras
+    .slice(0, 50)
+    .map((c, i) => ({ ...c, code: specs[i]!.code, siteId: specs[i]!.siteId ?? c.siteId, username: specs[i]!.username, password: specs[i]!.password }));
+  writeDemoConfig(cfg, county, (_c, i) => ({
+    host: det.cams[i]!.host,
+    onvifPort: 10280,
+    onvifPath: '/onvif/device_service',
+    rtspPort: 10754,
+    rtspPath: new URL(det.cams[i]!.rtspUrl).pathname,
+  }));
   const hub = await startHub({ configDir: cfg, dataDir: join(dir, 'data'), logger: quiet });
   await hub.app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(hub.app.server.address() as { port: number }).port}`;
   const cycleMs = 5000;
   const timeoutMs = 2000;
-  const agent = new Agent({ ...DEFAULTS, hubUrl: url, token: DEMO_AGENT.token, dataDir: join(dir, 'agent'), metricsPort: null, cycleMs, probeTimeoutMs: timeoutMs }, { probe: probeCamera, log: quiet });
+  const agent = new Agent(
+    { ...DEFAULTS, hubUrl: url, token: DEMO_AGENT.token, dataDir: join(dir, 'agent'), metricsPort: null, cycleMs, probeTimeoutMs: timeoutMs },
+    { probe: probeCamera, log: quiet },
+  );
   await agent.start();
   const target = det.cams[7]!.code;
   const waitFor = async (cond: () => boolean, limitMs: number) => {
@@ -112,7 +161,12 @@ sim.child.kill('SIGTERM');
   const evidenceMs = performance.now() - tFault;
   await waitFor(() => cam.state === 'offline', 6 * cycleMs);
   const offlineMs = performance.now() - tFault;
-  figure('agent.detect_ms', evidenceMs, 'ms', { what: 'fault on → first failing result applied at the hub', cycleMs, probeTimeoutMs: timeoutMs, goal: `<= cycle + timeout = ${cycleMs + timeoutMs}` });
+  figure('agent.detect_ms', evidenceMs, 'ms', {
+    what: 'fault on → first failing result applied at the hub',
+    cycleMs,
+    probeTimeoutMs: timeoutMs,
+    goal: `<= cycle + timeout = ${cycleMs + timeoutMs}`,
+  });
   figure('agent.offline_ms', offlineMs, 'ms', { what: 'fault on → offline transition at the hub (debounce: 3 consecutive failures)', cycleMs });
   await agent.stop();
   await hub.close();

@@ -53,7 +53,10 @@ const readyRuns: number[] = [];
   const { spawnSync } = await import('node:child_process');
   const { logger: _l, ...plain } = opts;
   for (const mode of ['--prepare', '--start-once', '--start-once']) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/hub-ingest.ts', kind, mode, JSON.stringify(plain)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/hub-ingest.ts', kind, mode, JSON.stringify(plain)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`${mode} failed`);
     if (mode === '--start-once') readyRuns.push(Number(r.stdout.trim()));
   }
@@ -70,7 +73,11 @@ loop.enable();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const out = await new Promise<string>((resolve, reject) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load-reports.ts', `http://127.0.0.1:${port}`, agentToken, String(CAMERAS), String(BATCHES), String(CONCURRENCY), '60'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/load-reports.ts', `http://127.0.0.1:${port}`, agentToken, String(CAMERAS), String(BATCHES), String(CONCURRENCY), '60'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let s = '';
   child.stdout.on('data', (d) => (s += d));
   child.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`load generator exited ${code}`))));
@@ -80,7 +87,15 @@ await stopProfile();
 loop.disable();
 const cpu = process.cpuUsage(cpu0);
 const load = JSON.parse(out.trim()) as { okBatches: number; failedBatches: number; items: number; seconds: number };
-figure('hub.ingest_items_per_s', load.items / load.seconds, 'items/s', { db: kind, batch: 500, batches: load.okBatches, failed: load.failedBatches, inFlight: CONCURRENCY, goal: '>= 250000', hubCpuPct: Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 100) });
+figure('hub.ingest_items_per_s', load.items / load.seconds, 'items/s', {
+  db: kind,
+  batch: 500,
+  batches: load.okBatches,
+  failed: load.failedBatches,
+  inFlight: CONCURRENCY,
+  goal: '>= 250000',
+  hubCpuPct: Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 100),
+});
 figure('hub.event_loop_p99_ms', loop.percentile(99) / 1e6, 'ms', { db: kind, during: 'ingest', max: Math.round(loop.max / 1e6), goal: '< 20' });
 if (global.gc) global.gc();
 figure('hub.rss_mb_100k', process.memoryUsage().rss / 1048576, 'MB', { db: kind, cameras: CAMERAS, heapMb: Math.round(process.memoryUsage().heapUsed / 1048576), goal: '< 300' });
@@ -100,7 +115,13 @@ if (kind === 'pglite') {
   }
   recount.sort((a, b) => a - b);
   rollups.sort((a, b) => a - b);
-  figure('hub.rate_recompute_ms', percentile(recount, 50), 'ms', { cameras: hub.monitor.cameras.size, grids: nGrids, p95: +percentile(recount, 95).toFixed(3), goal: '< 2', what: 'full recount of every grid from 100k camera states (median of 50)' });
+  figure('hub.rate_recompute_ms', percentile(recount, 50), 'ms', {
+    cameras: hub.monitor.cameras.size,
+    grids: nGrids,
+    p95: +percentile(recount, 95).toFixed(3),
+    goal: '< 2',
+    what: 'full recount of every grid from 100k camera states (median of 50)',
+  });
   figure('hub.rate_rollup_ms', percentile(rollups, 50), 'ms', { grids: nGrids, what: 'town roll-up of 1,730 grid tallies incl. time-weighted windows (median of 50)' });
 }
 await hub.close();

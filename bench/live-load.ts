@@ -139,7 +139,19 @@ for await (const line of createInterface({ input: process.stdin })) {
     const inWindow = got.filter((g) => g.seq <= to[g.cam]!).map((g) => g.ms);
     inWindow.sort((a, b) => a - b);
     const q = (p: number) => (inWindow.length ? inWindow[Math.min(inWindow.length - 1, Math.floor((p / 100) * inWindow.length))]! : NaN);
-    emit({ ev: 'report', framesSent: to.reduce((a, s, i) => a + s - from[i]!, 0), expected, delivered: inWindow.length, p50: q(50), p99: q(99), max: inWindow.at(-1) ?? NaN, staleFrames, errors, agentDropped, open: viewers.filter((v) => v.ws.readyState === WebSocket.OPEN).length });
+    emit({
+      ev: 'report',
+      framesSent: to.reduce((a, s, i) => a + s - from[i]!, 0),
+      expected,
+      delivered: inWindow.length,
+      p50: q(50),
+      p99: q(99),
+      max: inWindow.at(-1) ?? NaN,
+      staleFrames,
+      errors,
+      agentDropped,
+      open: viewers.filter((v) => v.ws.readyState === WebSocket.OPEN).length,
+    });
   } else if (cmd === 'close') {
     for (const t of timers.values()) clearInterval(t);
     for (const v of viewers) v.ws.terminate();

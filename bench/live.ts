@@ -8,7 +8,7 @@
  *      LIVE_WINDOW_S (15).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -53,7 +53,11 @@ relay.onFrame = (agentId, header, jpeg) => {
 };
 
 // ---- the load process, driven line by line
-const child = spawn(process.execPath, ['--import', 'tsx', 'bench/live-load.ts', `ws://127.0.0.1:${port}`, token, agentToken, String(VIEWERS), cameras.join(','), String(FRAME_BYTES)], { stdio: ['pipe', 'pipe', 'inherit'] });
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', 'bench/live-load.ts', `ws://127.0.0.1:${port}`, token, agentToken, String(VIEWERS), cameras.join(','), String(FRAME_BYTES)],
+  { stdio: ['pipe', 'pipe', 'inherit'] },
+);
 const events: Record<string, unknown>[] = [];
 const waiters: { ev: string; resolve: (e: Record<string, unknown>) => void }[] = [];
 createInterface({ input: child.stdout! }).on('line', (l) => {
@@ -73,7 +77,13 @@ function waitEv(ev: string, timeoutMs = 60_000): Promise<Record<string, unknown>
   if (i >= 0) return Promise.resolve(events.splice(i, 1)[0]!);
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no "${ev}" from the load process in ${timeoutMs} ms`)), timeoutMs);
-    waiters.push({ ev, resolve: (e) => (clearTimeout(t), resolve(e)) });
+    waiters.push({
+      ev,
+      resolve: (e) => {
+        clearTimeout(t);
+        resolve(e);
+      },
+    });
   });
 }
 const command = (c: string) => child.stdin!.write(c + '\n');
@@ -159,7 +169,7 @@ figure('live.frame_latency_p99_ms', r.p99 as number, 'ms', {
   p50: r.p50,
   max: r.max,
   samples: r.delivered,
-  what: 'Date.now() at a viewer\'s message event − capturedAt stamped by the agent just before ws.send; agent and viewers share one process and clock; includes the load process\'s own queueing over 1,000 sockets',
+  what: "Date.now() at a viewer's message event − capturedAt stamped by the agent just before ws.send; agent and viewers share one process and clock; includes the load process's own queueing over 1,000 sockets",
   hubFanoutMsP50: +percentile(fan, 50).toFixed(2),
   hubFanoutMsMax: +(fan.at(-1) ?? NaN).toFixed(2),
   hubFanoutWhat: 'relay.onFrame, synchronous part: the first slice of 100 viewers (the rest follow in later event-loop turns)',

@@ -16,7 +16,14 @@ export function reportPoster(url: string, token: string, maxSockets: number): { 
     post: (payload) =>
       new Promise((resolve, reject) => {
         const req = http.request(
-          { host: target.hostname, port: target.port, path: '/api/agent/reports', method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(payload) } },
+          {
+            host: target.hostname,
+            port: target.port,
+            path: '/api/agent/reports',
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(payload) },
+          },
           (res) => {
             res.resume();
             res.on('end', () => resolve(res.statusCode ?? 0));

@@ -8,7 +8,6 @@
  * BENCH_PROFILE=file.cpuprofile: CPU profile of the mass-outage window.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { writeFileSync } from 'node:fs';
 import { generateDemoCounty } from '../src/county/demo-county.ts';
 import { seededRandom } from '../src/core/seeded-random.ts';
 import { DEMO_AGENT } from '../src/county/demo-files.ts';
@@ -34,7 +33,10 @@ async function allOnline(hub: Hub, codes: string[]): Promise<void> {
   const GROUP = 10;
   const TICK_MS = 50;
   const county = generateDemoCounty({ cameras: 5000 });
-  const lone = county.cameras.slice(0, LONE).map((c) => ((c.siteId = ''), c.code));
+  const lone = county.cameras.slice(0, LONE).map((c) => {
+    c.siteId = '';
+    return c.code;
+  });
   const siteSize = new Map<string, number>();
   for (const c of county.cameras) if (c.siteId) siteSize.set(c.siteId, (siteSize.get(c.siteId) ?? 0) + 1);
   const sited: string[] = [];
@@ -95,7 +97,12 @@ webhooks:
     p50: r2(percentile(both, 50)),
     max: r2(both.at(-1) ?? NaN),
     noSite: { cameras: lone.length, p50: r2(percentile(l, 50)), p99: r2(percentile(l, 99)), note: 'site column empty: ticket opens on the transition' },
-    inSite: { cameras: sited.length, p50: r2(percentile(s, 50)), p99: r2(percentile(s, 99)), note: `one camera of a multi-camera site: group_wait_s 0, opens on the next tick (tick_ms ${TICK_MS})` },
+    inSite: {
+      cameras: sited.length,
+      p50: r2(percentile(s, 50)),
+      p99: r2(percentile(s, 99)),
+      note: `one camera of a multi-camera site: group_wait_s 0, opens on the next tick (tick_ms ${TICK_MS})`,
+    },
     notify: 'group_wait_s 0, tick_ms 50, webhook format json, events [opened]',
     load: `groups of ${GROUP} cameras, 3 failing batches each back to back, 100 ms between groups, HTTP from a child process`,
     webhookRequests: rx.requests,
@@ -200,7 +207,13 @@ webhooks:
     postMs: Math.round(postedMs),
     notify: `group_wait_s ${GROUP_WAIT_S} (default 30), tick_ms 250, one json webhook`,
     load: '3 failure rounds back to back, 500-item batches, 4 in flight, HTTP from a child process (bench/tickets-load.ts); all cameras online first the same way',
-    inclDelivery: { p99: Math.round((loopAll.percentile(99) / 1e6) * 10) / 10, max: Math.round(loopAll.max / 1e6), ms: Math.round(deliveredMs), allDelivered: delivered, outbox: ob },
+    inclDelivery: {
+      p99: Math.round((loopAll.percentile(99) / 1e6) * 10) / 10,
+      max: Math.round(loopAll.max / 1e6),
+      ms: Math.round(deliveredMs),
+      allDelivered: delivered,
+      outbox: ob,
+    },
     hubStartMs: Math.round(startMs),
     rssMb: Math.round(process.memoryUsage().rss / 1048576),
   });

@@ -132,10 +132,7 @@ export class Agent {
     this.scheduler.start();
     void import('./command-channel.ts').then((m) => this.running && m.attachCommandChannel(this, this.log.child({ part: 'live' })));
     this.schedulePoll(gotAssignment ? c.assignmentPollMs : this.pollBackoff.next());
-    this.log.info(
-      { hub: c.hubUrl, source: this.source, cameras: this.scheduler.cameraCount, cycleMs: c.cycleMs, metricsPort: this.metricsPort },
-      'agent started',
-    );
+    this.log.info({ hub: c.hubUrl, source: this.source, cameras: this.scheduler.cameraCount, cycleMs: c.cycleMs, metricsPort: this.metricsPort }, 'agent started');
   }
 
   /** Stop probing, report what is left (hub permitting), spool the rest, close everything. */

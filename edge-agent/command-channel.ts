@@ -80,8 +80,14 @@ export class CommandChannel {
     this.ws = null;
     if (ws && ws.readyState !== WebSocket.CLOSED) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(() => (ws.terminate(), resolve()), 1000);
-        ws.once('close', () => (clearTimeout(t), resolve()));
+        const t = setTimeout(() => {
+          ws.terminate();
+          resolve();
+        }, 1000);
+        ws.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
         ws.close(1000, 'agent stopping');
       });
     }
@@ -173,7 +179,7 @@ export class CommandChannel {
   private async run(s: Stream): Promise<void> {
     const cam = await this.o.cameras(s.camera).catch(() => null);
     if (!cam) {
-      this.report(s.camera, 'unknown_camera', 'camera not in this agent\'s assignment');
+      this.report(s.camera, 'unknown_camera', "camera not in this agent's assignment");
       this.stopStream(s.camera);
       return;
     }
@@ -194,8 +200,14 @@ export class CommandChannel {
       const now = Date.now();
       if (next < now) next = now; // fell behind (slow camera): no burst to catch up
       await new Promise<void>((resolve) => {
-        const t = setTimeout(() => ((s.wake = null), resolve()), next - now);
-        s.wake = () => (clearTimeout(t), resolve());
+        const t = setTimeout(() => {
+          s.wake = null;
+          resolve();
+        }, next - now);
+        s.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
       });
     }
   }
@@ -221,7 +233,10 @@ export class CommandChannel {
  * Camera lookup from the hub's assignment (or the agent's inline list), cached; refetched
  * when a code is unknown, at most every `minRefreshMs`.
  */
-export function assignmentLookup(config: Pick<AgentConfig, 'hubUrl' | 'token' | 'cameras' | 'hubTimeoutMs'> & { camerasFile?: string | null }, minRefreshMs = 5000): (code: string) => Promise<AgentCamera | null> {
+export function assignmentLookup(
+  config: Pick<AgentConfig, 'hubUrl' | 'token' | 'cameras' | 'hubTimeoutMs'> & { camerasFile?: string | null },
+  minRefreshMs = 5000,
+): (code: string) => Promise<AgentCamera | null> {
   if (config.cameras) {
     const byCode = new Map(config.cameras.map((c) => [c.code, c]));
     return async (code) => byCode.get(code) ?? null;
@@ -239,7 +254,10 @@ export function assignmentLookup(config: Pick<AgentConfig, 'hubUrl' | 'token' | 
       pending ??= link
         .fetchAssignment()
         .then((a) => void (byCode = new Map(a.cameras.map((c) => [c.code, c]))))
-        .finally(() => ((fetchedAt = Date.now()), (pending = null)));
+        .finally(() => {
+          fetchedAt = Date.now();
+          pending = null;
+        });
       await pending.catch(() => undefined);
     }
     return byCode.get(code) ?? null;

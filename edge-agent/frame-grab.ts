@@ -24,9 +24,7 @@ export interface FrameGrabOptions {
 }
 
 export type FrameGrabFailure = 'timeout' | 'auth' | 'fail' | 'too_large';
-export type FrameGrabResult =
-  | { ok: true; jpeg: Buffer; ms: number }
-  | { ok: false; reason: FrameGrabFailure; detail: string; ms: number };
+export type FrameGrabResult = { ok: true; jpeg: Buffer; ms: number } | { ok: false; reason: FrameGrabFailure; detail: string; ms: number };
 
 let resolvedPath: string | undefined;
 
@@ -82,12 +80,27 @@ export function urlWithCredentials(url: string, username?: string, password?: st
 
 export function ffmpegGrabArgs(major: number, inputUrl: string, socketTimeoutUs: number): string[] {
   return [
-    '-hide_banner', '-nostdin', '-loglevel', 'error',
-    '-rtsp_transport', 'tcp',
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-rtsp_transport',
+    'tcp',
     ...socketTimeoutArgs(major, socketTimeoutUs),
-    '-analyzeduration', '500000', '-probesize', '100000',
-    '-i', inputUrl,
-    '-an', '-frames:v', '1', '-f', 'image2', '-vcodec', 'mjpeg', 'pipe:1',
+    '-analyzeduration',
+    '500000',
+    '-probesize',
+    '100000',
+    '-i',
+    inputUrl,
+    '-an',
+    '-frames:v',
+    '1',
+    '-f',
+    'image2',
+    '-vcodec',
+    'mjpeg',
+    'pipe:1',
   ];
 }
 

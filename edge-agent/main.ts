@@ -10,7 +10,7 @@ import { probeCamera } from './ladder.ts';
 const log = createLogger('agent');
 
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.argv.slice(2));
   } catch (err) {

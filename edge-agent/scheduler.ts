@@ -216,8 +216,7 @@ export class Scheduler {
     }
     this.dispatchDue(now - this.cycleStart);
     this.drain();
-    const nextAt =
-      this.cursor < this.order.length ? this.cycleStart + this.order[this.cursor]!.phase * this.cycleMs : this.cycleStart + this.cycleMs;
+    const nextAt = this.cursor < this.order.length ? this.cycleStart + this.order[this.cursor]!.phase * this.cycleMs : this.cycleStart + this.cycleMs;
     this.timer = this.clock.setTimeout(() => this.tick(), Math.max(this.tickMs, nextAt - now));
   }
 

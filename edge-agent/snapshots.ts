@@ -23,9 +23,7 @@ import { rtspRequestUrl } from './probes/rtsp.ts';
 import { soapPost, SoapTransportError, type SoapResponse } from './probes/soap-http.ts';
 import { isAuthFailure } from './probes/soap-parse.ts';
 
-export type SnapshotResult =
-  | { ok: true; jpeg: Buffer; capturedAt: number; via: 'onvif' | 'rtsp' }
-  | { ok: false; reason: GrabFailure; detail: string };
+export type SnapshotResult = { ok: true; jpeg: Buffer; capturedAt: number; via: 'onvif' | 'rtsp' } | { ok: false; reason: GrabFailure; detail: string };
 
 export interface SnapshotOptions {
   timeoutMs?: number;
@@ -102,7 +100,13 @@ export class SnapshotSource {
       if (onvifErr.reason === 'auth') return this.failed(m, onvifErr);
     }
     if (this.now() < m.rtspFailedUntil) return this.failed(m, onvifErr);
-    const r = await (this.o.grabFrame ?? grabFrame)({ url: rtspRequestUrl(cam.rtspUrl), username: cam.username, password: cam.password, timeoutMs: this.timeoutMs, maxBytes: this.maxBytes });
+    const r = await (this.o.grabFrame ?? grabFrame)({
+      url: rtspRequestUrl(cam.rtspUrl),
+      username: cam.username,
+      password: cam.password,
+      timeoutMs: this.timeoutMs,
+      maxBytes: this.maxBytes,
+    });
     if (r.ok) {
       this.counters.rtsp++;
       return { ok: true, jpeg: r.jpeg, capturedAt: this.now(), via: 'rtsp' };
@@ -110,7 +114,10 @@ export class SnapshotSource {
     m.rtspFailedUntil = this.now() + (this.o.rtspRetryMs ?? 10_000);
     if (r.reason === 'auth') return this.failed(m, new GrabError('auth', 'RTSP 401'));
     // the ONVIF reason says more (unreachable vs no snapshot) unless ONVIF was merely absent
-    return this.failed(m, onvifErr.reason === 'no_snapshot' ? new GrabError(r.reason === 'too_large' ? 'too_large' : r.reason === 'timeout' ? 'timeout' : 'fail', r.detail) : onvifErr);
+    return this.failed(
+      m,
+      onvifErr.reason === 'no_snapshot' ? new GrabError(r.reason === 'too_large' ? 'too_large' : r.reason === 'timeout' ? 'timeout' : 'fail', r.detail) : onvifErr,
+    );
   }
 
   private failed(m: CamMemo, e: GrabError): SnapshotResult {
@@ -142,13 +149,23 @@ export class SnapshotSource {
     const rt = interpretTimeResponse(time, t0, this.now());
     if (rt.outcome !== 'ok') throw new GrabError('no_snapshot', `ONVIF time: ${rt.detail ?? 'failed'}`);
     m.offsetMs = rt.clockOffsetMs ?? 0;
-    const caps = await this.soap(cam, cam.onvifPath, envelope(cam, m, '<GetCapabilities xmlns="http://www.onvif.org/ver10/device/wsdl"><Category>Media</Category></GetCapabilities>'), deadline);
+    const caps = await this.soap(
+      cam,
+      cam.onvifPath,
+      envelope(cam, m, '<GetCapabilities xmlns="http://www.onvif.org/ver10/device/wsdl"><Category>Media</Category></GetCapabilities>'),
+      deadline,
+    );
     const xaddr = /<(?:\w+:)?Media\b[^>]*>\s*<(?:\w+:)?XAddr>\s*([^<\s]+)/.exec(caps.body)?.[1];
-    const mediaPath = xaddr ? safePath(xaddr) ?? cam.onvifPath : cam.onvifPath;
+    const mediaPath = xaddr ? (safePath(xaddr) ?? cam.onvifPath) : cam.onvifPath;
     const profiles = await this.soap(cam, mediaPath, envelope(cam, m, '<GetProfiles xmlns="http://www.onvif.org/ver10/media/wsdl"/>'), deadline);
     const token = /<(?:\w+:)?Profiles\b[^>]*\btoken="([^"]+)"/.exec(profiles.body)?.[1];
     if (!token) throw new GrabError('no_snapshot', 'no media profile');
-    const snap = await this.soap(cam, mediaPath, envelope(cam, m, `<GetSnapshotUri xmlns="http://www.onvif.org/ver10/media/wsdl"><ProfileToken>${xmlText(token)}</ProfileToken></GetSnapshotUri>`), deadline);
+    const snap = await this.soap(
+      cam,
+      mediaPath,
+      envelope(cam, m, `<GetSnapshotUri xmlns="http://www.onvif.org/ver10/media/wsdl"><ProfileToken>${xmlText(token)}</ProfileToken></GetSnapshotUri>`),
+      deadline,
+    );
     const uri = /<(?:\w+:)?Uri>\s*([^<\s]+)\s*</.exec(snap.body)?.[1];
     if (snap.status !== 200 || !uri) throw new GrabError('no_snapshot', `GetSnapshotUri: HTTP ${snap.status}`);
     let u: URL;

@@ -53,7 +53,10 @@ export async function prepareDemo(env: HubEnv, logger: Logger): Promise<Demo> {
         { probe: probeCamera, log: logger.child({ component: 'agent' }) },
       );
       await agent.start();
-      logger.info({ hub: hubUrl, simulatorControl: `http://127.0.0.1:${DEMO_PORTS.control}` }, 'demo agent probing the simulated county; cameras come online within one cycle (30 s)');
+      logger.info(
+        { hub: hubUrl, simulatorControl: `http://127.0.0.1:${DEMO_PORTS.control}` },
+        'demo agent probing the simulated county; cameras come online within one cycle (30 s)',
+      );
     },
     async stop() {
       await agent?.stop();
@@ -64,7 +67,24 @@ export async function prepareDemo(env: HubEnv, logger: Logger): Promise<Demo> {
 
 /** Spawn `src/simulator/main.ts` (its log lines pass through) and wait until its control API answers. */
 async function startSimulator(dir: string, logger: Logger): Promise<ChildProcess> {
-  const args = ['--import', 'tsx', SIM_MAIN, '--specs', join(dir, 'sim-cameras.json'), '--scenario', join(dir, 'scenario.yaml'), '--host-base', '127.20', '--onvif-port', String(DEMO_PORTS.onvif), '--rtsp-port', String(DEMO_PORTS.rtsp), '--control-port', String(DEMO_PORTS.control), '--exit-with-parent'];
+  const args = [
+    '--import',
+    'tsx',
+    SIM_MAIN,
+    '--specs',
+    join(dir, 'sim-cameras.json'),
+    '--scenario',
+    join(dir, 'scenario.yaml'),
+    '--host-base',
+    '127.20',
+    '--onvif-port',
+    String(DEMO_PORTS.onvif),
+    '--rtsp-port',
+    String(DEMO_PORTS.rtsp),
+    '--control-port',
+    String(DEMO_PORTS.control),
+    '--exit-with-parent',
+  ];
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   process.once('exit', () => child.kill('SIGTERM'));
   createInterface({ input: child.stdout! }).on('line', (line) => process.stdout.write(line + '\n'));
@@ -74,7 +94,10 @@ async function startSimulator(dir: string, logger: Logger): Promise<ChildProcess
   for (;;) {
     if (exited !== null) throw new Error(`camera simulator exited (${exited}) before it was ready`);
     if (Date.now() > deadline) throw new Error('camera simulator not ready after 60 s');
-    const ok = await fetch(`http://127.0.0.1:${DEMO_PORTS.control}/faults`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${DEMO_PORTS.control}/faults`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -97,7 +97,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     files = readConfigFiles(opts.configDir);
     box = loadSecretBox(join(opts.dataDir, 'secret.key'));
   } catch (e) {
-    await opening.then((d) => d.close(), () => undefined);
+    await opening.then(
+      (d) => d.close(),
+      () => undefined,
+    );
     throw e;
   }
   phase('config');
@@ -124,7 +127,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const view = new CountyView(structure, monitor, structure.countyName, now);
     const metricsExtras: MetricsExtras = {};
     const core: HubCore = { db, monitor, ingest, view, auth, log, logger, now, structure, metricsExtras };
-    const metrics = createHubMetrics(hubMetricsSource(monitor, ingest, structure, metricsExtras, now), { driftThresholdMs: monitorConfig.clockDriftThresholdMs, cameraSeries: opts.cameraSeries ?? false });
+    const metrics = createHubMetrics(hubMetricsSource(monitor, ingest, structure, metricsExtras, now), {
+      driftThresholdMs: monitorConfig.clockDriftThresholdMs,
+      cameraSeries: opts.cameraSeries ?? false,
+    });
 
     const deps: HubDeps = {
       auth,
@@ -154,7 +160,18 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     sweeper.unref();
 
     const startedMs = performance.now() - t0;
-    logger.info({ cameras: structure.cameras.length, grids: structure.grids.length, db: db.kind, configChanged: changed, restoredTransitions: history.length, ms: Math.round(startedMs), phases }, 'hub ready');
+    logger.info(
+      {
+        cameras: structure.cameras.length,
+        grids: structure.grids.length,
+        db: db.kind,
+        configChanged: changed,
+        restoredTransitions: history.length,
+        ms: Math.round(startedMs),
+        phases,
+      },
+      'hub ready',
+    );
     return {
       ...core,
       app,

@@ -20,7 +20,14 @@ export function wireLive(core: Pick<HubCore, 'auth' | 'view' | 'logger'>, deps: 
   const agents = new AgentChannels(log, opts.agentPingMs);
   const relay = new Relay({ ...opts, commands: agents, agentOf: (code) => core.view.cameraInfo.get(code)?.agentId ?? null });
   agents.attach(relay);
-  const viewers = new ViewerChannels({ auth: core.auth, view: core.view, relay, log, ...(opts.authTimeoutMs ? { authTimeoutMs: opts.authTimeoutMs } : {}), ...(opts.viewerPingMs ? { pingMs: opts.viewerPingMs } : {}) });
+  const viewers = new ViewerChannels({
+    auth: core.auth,
+    view: core.view,
+    relay,
+    log,
+    ...(opts.authTimeoutMs ? { authTimeoutMs: opts.authTimeoutMs } : {}),
+    ...(opts.viewerPingMs ? { pingMs: opts.viewerPingMs } : {}),
+  });
   const parts: LiveParts = {
     auth: core.auth,
     view: core.view,

@@ -55,7 +55,8 @@ export function loggerOptions(name: string): LoggerOptions {
 function scrubObject(v: unknown, depth = 0): unknown {
   if (typeof v === 'string') return redactUrlCredentials(v);
   if (depth > 4 || v === null || typeof v !== 'object') return v;
-  if (v instanceof Error) return { type: v.name, code: (v as NodeJS.ErrnoException).code, message: redactUrlCredentials(v.message), stack: v.stack && redactUrlCredentials(v.stack) };
+  if (v instanceof Error)
+    return { type: v.name, code: (v as NodeJS.ErrnoException).code, message: redactUrlCredentials(v.message), stack: v.stack && redactUrlCredentials(v.stack) };
   if (Array.isArray(v)) return v.map((x) => scrubObject(x, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) out[k] = scrubObject(x, depth + 1);

@@ -30,7 +30,11 @@ export async function wireTickets(core: HubCore, deps: HubDeps, opts: WireTicket
     townId: core.monitor.grids.get(c.gridId)?.grid.townId ?? '',
     siteId: c.siteId || null,
   }));
-  const svc = new TicketService({ db: core.db, monitor: core.monitor, log: core.log, logger: core.logger.child({ part: 'tickets' }), now: core.now, cameras }, config, await crewsByTown(core.db));
+  const svc = new TicketService(
+    { db: core.db, monitor: core.monitor, log: core.log, logger: core.logger.child({ part: 'tickets' }), now: core.now, cameras },
+    config,
+    await crewsByTown(core.db),
+  );
   core.log.onCommitted(svc.onCommitted);
   core.ingest.onResults(svc.onResults);
   deps.tickets = svc;

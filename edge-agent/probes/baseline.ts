@@ -54,7 +54,23 @@ function onvifPart(cam: AgentCamera, timeoutMs: number): Promise<{ connected: bo
 async function ffmpegPart(cam: AgentCamera, timeoutMs: number, path: string): Promise<boolean> {
   const major = await ffmpegMajorVersion(path);
   const url = urlWithCredentials(rtspRequestUrl(cam.rtspUrl), cam.username, cam.password);
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', ...socketTimeoutArgs(major, timeoutMs * 800), '-i', url, '-an', '-frames:v', '1', '-f', 'null', '-'];
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-rtsp_transport',
+    'tcp',
+    ...socketTimeoutArgs(major, timeoutMs * 800),
+    '-i',
+    url,
+    '-an',
+    '-frames:v',
+    '1',
+    '-f',
+    'null',
+    '-',
+  ];
   return new Promise((resolve) => {
     const child = spawn(path, args, { stdio: 'ignore' });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

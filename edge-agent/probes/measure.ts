@@ -47,9 +47,11 @@ function childrenCpuUs(): number {
 
 async function runBounded(n: number, concurrency: number, one: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, async () => {
-    while (next < n) await one(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) await one(next++);
+    }),
+  );
 }
 
 async function measure(label: string, n: number, concurrency: number, one: (i: number) => Promise<unknown>): Promise<number> {
@@ -60,7 +62,9 @@ async function measure(label: string, n: number, concurrency: number, one: (i: n
   const c = process.cpuUsage(c0);
   const wall = performance.now() - t0;
   const perUs = (c.user + c.system) / n;
-  say(`${label.padEnd(34)} n=${String(n).padStart(5)}  CPU ${perUs.toFixed(0).padStart(5)} µs/op  (user ${(c.user / n).toFixed(0)}, sys ${(c.system / n).toFixed(0)})  wall ${(wall / n).toFixed(2)} ms/op`);
+  say(
+    `${label.padEnd(34)} n=${String(n).padStart(5)}  CPU ${perUs.toFixed(0).padStart(5)} µs/op  (user ${(c.user / n).toFixed(0)}, sys ${(c.system / n).toFixed(0)})  wall ${(wall / n).toFixed(2)} ms/op`,
+  );
   return perUs;
 }
 
@@ -74,8 +78,15 @@ const C = Math.min(Number(positional[1] ?? 20), 500);
 const fake = await startChild(process.execPath, ['--import', 'tsx', 'test/agent-probes/fake-camera-cli.ts', USER, PASS], /\{.*\}/);
 const ports = JSON.parse(fake.line) as { onvifPort: number; rtspPort: number };
 const cam: AgentCamera = {
-  code: 'measure', host: '127.0.0.1', onvifPort: ports.onvifPort, onvifPath: '/onvif/device_service',
-  rtspPort: ports.rtspPort, rtspUrl: `rtsp://127.0.0.1:${ports.rtspPort}/stream1`, username: USER, password: PASS, siteId: null,
+  code: 'measure',
+  host: '127.0.0.1',
+  onvifPort: ports.onvifPort,
+  onvifPath: '/onvif/device_service',
+  rtspPort: ports.rtspPort,
+  rtspUrl: `rtsp://127.0.0.1:${ports.rtspPort}/stream1`,
+  username: USER,
+  password: PASS,
+  siteId: null,
 };
 
 try {
@@ -104,7 +115,9 @@ try {
       const k0 = childrenCpuUs();
       const withFf = await measure('baseline Cam + ffmpeg (parent only)', baselineN, 1, () => baselineProbe(gcam));
       const ffPer = (childrenCpuUs() - k0) / (baselineN + Math.min(200, baselineN)); // warm-up ran ffmpeg too
-      say(`baseline: onvif part ${onvifOnly.toFixed(0)} µs, ffmpeg child ≈ ${(ffPer / 1000).toFixed(0)} ms CPU per run; total ≈ ${((withFf + ffPer) / 1000).toFixed(1)} ms CPU per camera`);
+      say(
+        `baseline: onvif part ${onvifOnly.toFixed(0)} µs, ffmpeg child ≈ ${(ffPer / 1000).toFixed(0)} ms CPU per run; total ≈ ${((withFf + ffPer) / 1000).toFixed(1)} ms CPU per camera`,
+      );
     } finally {
       gst.child.kill('SIGTERM');
     }

@@ -25,9 +25,7 @@ export function getDeviceInformationEnvelope(username: string, password: string,
 
 function interpret(res: SoapResponse): RungReport {
   if (res.status === 200) {
-    return parseDeviceInformation(res.body) !== null
-      ? { outcome: 'ok' }
-      : { outcome: 'fail', detail: 'bad GetDeviceInformation answer' };
+    return parseDeviceInformation(res.body) !== null ? { outcome: 'ok' } : { outcome: 'fail', detail: 'bad GetDeviceInformation answer' };
   }
   if (isAuthFailure(res.status, res.body)) return { outcome: 'auth', detail: `HTTP ${res.status} ${faultDetail(res.body) ?? 'unauthorized'}` };
   return { outcome: 'fail', detail: faultDetail(res.body) ?? `HTTP ${res.status}` };

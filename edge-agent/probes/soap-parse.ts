@@ -39,7 +39,12 @@ export interface DeviceInformation {
 }
 
 const xmlDecode = (s: string): string =>
-  s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 
 /** Fields of a GetDeviceInformationResponse, kept as exact strings ("2.40" stays "2.40"); null if absent. */
 export function parseDeviceInformation(xml: string): DeviceInformation | null {
@@ -83,5 +88,5 @@ export function isAuthFailure(status: number, xml: string): boolean {
   if (status === 401) return true;
   if (status < 400) return false;
   const codes = soapFaultCodes(xml);
-  return codes !== null && codes.some((c) => /(?:^|:)NotAuthorized$/i.test(c));
+  return (codes ?? []).some((c) => /(?:^|:)NotAuthorized$/i.test(c));
 }

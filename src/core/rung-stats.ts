@@ -32,18 +32,17 @@ export class RungStats {
   /** counts since the last drain (non-cumulative per bucket, last = +Inf), then zero */
   drain(): { rung: Rung; outcome: RungOutcome; bucketCounts: number[]; sum: number; count: number }[] {
     const out: { rung: Rung; outcome: RungOutcome; bucketCounts: number[]; sum: number; count: number }[] = [];
-    RUNGS.forEach((rung, ri) =>
-      RUNG_OUTCOMES.forEach((outcome, oi) => {
+    for (const [ri, rung] of RUNGS.entries()) {
+      for (const [oi, outcome] of RUNG_OUTCOMES.entries()) {
         const key = ri * NO + oi;
         const bucketCounts = Array.from(this.counts.subarray(key * NB, key * NB + NB));
         const count = bucketCounts.reduce((a, b) => a + b, 0);
-        if (count === 0) return;
+        if (count === 0) continue;
         out.push({ rung, outcome, bucketCounts, sum: this.sums[key]!, count });
         this.counts.fill(0, key * NB, key * NB + NB);
         this.sums[key] = 0;
-      }),
-    );
+      }
+    }
     return out;
   }
-
 }

@@ -20,16 +20,28 @@ export interface CameraConfig {
   agentId: string | null;
 }
 
-export const CAMERA_COLUMNS = ['code', 'name', 'grid', 'site', 'lat', 'lon', 'host', 'onvif_port', 'onvif_path', 'rtsp_port', 'rtsp_path', 'vendor', 'username', 'password', 'agent'] as const;
+export const CAMERA_COLUMNS = [
+  'code',
+  'name',
+  'grid',
+  'site',
+  'lat',
+  'lon',
+  'host',
+  'onvif_port',
+  'onvif_path',
+  'rtsp_port',
+  'rtsp_path',
+  'vendor',
+  'username',
+  'password',
+  'agent',
+] as const;
 const REQUIRED = ['code', 'name', 'grid', 'host', 'username', 'password'];
 
-export function readCamerasCsv(
-  file: string,
-  text: string,
-  known: { gridIds: Set<string>; agentIds: Set<string> },
-): { cameras: CameraConfig[]; errors: ConfigError[] } {
+export function readCamerasCsv(file: string, text: string, known: { gridIds: Set<string>; agentIds: Set<string> }): { cameras: CameraConfig[]; errors: ConfigError[] } {
   const errors: ConfigError[] = [];
-  let records;
+  let records: ReturnType<typeof parseCsv>;
   try {
     records = parseCsv(text);
   } catch (e) {
@@ -39,7 +51,8 @@ export function readCamerasCsv(
   if (!header) return { cameras: [], errors: [new ConfigError(file, 1, null, 'empty file: expected a header row')] };
   const col = new Map(header.fields.map((h, i) => [h.trim().toLowerCase(), i]));
   for (const r of REQUIRED) if (!col.has(r)) errors.push(new ConfigError(file, header.line, r, 'missing column'));
-  for (const h of col.keys()) if (!(CAMERA_COLUMNS as readonly string[]).includes(h)) errors.push(new ConfigError(file, header.line, h, `unknown column (known: ${CAMERA_COLUMNS.join(', ')})`));
+  for (const h of col.keys())
+    if (!(CAMERA_COLUMNS as readonly string[]).includes(h)) errors.push(new ConfigError(file, header.line, h, `unknown column (known: ${CAMERA_COLUMNS.join(', ')})`));
   if (errors.length) return { cameras: [], errors };
 
   const cameras: CameraConfig[] = [];

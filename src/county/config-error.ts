@@ -14,7 +14,14 @@ export class ConfigError extends Error {
 /** Several problems at once, so an operator fixes them in one pass. */
 export class ConfigErrors extends Error {
   constructor(readonly errors: ConfigError[]) {
-    super(`invalid configuration (${errors.length} problem${errors.length === 1 ? '' : 's'}):\n` + errors.slice(0, 50).map((e) => '  ' + e.message).join('\n') + (errors.length > 50 ? `\n  … and ${errors.length - 50} more` : ''));
+    super(
+      `invalid configuration (${errors.length} problem${errors.length === 1 ? '' : 's'}):\n` +
+        errors
+          .slice(0, 50)
+          .map((e) => '  ' + e.message)
+          .join('\n') +
+        (errors.length > 50 ? `\n  … and ${errors.length - 50} more` : ''),
+    );
     this.name = 'ConfigErrors';
   }
 }

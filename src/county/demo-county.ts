@@ -11,9 +11,20 @@ import { seededRandom } from '../core/seeded-random.ts';
 export const REFERENCE = { urban: 341, rural: 1017, dedicated: 372, urbanCommunities: 10 } as const;
 
 const TOWNS: [string, 'street' | 'town'][] = [
-  ['东平街道', 'street'], ['彭集街道', 'street'], ['州城街道', 'street'], ['沙河站镇', 'town'], ['老湖镇', 'town'],
-  ['银山镇', 'town'], ['斑鸠店镇', 'town'], ['接山镇', 'town'], ['大羊镇', 'town'], ['梯门镇', 'town'],
-  ['新湖镇', 'town'], ['戴庙镇', 'town'], ['商老庄乡', 'town'], ['旧县乡', 'town'],
+  ['东平街道', 'street'],
+  ['彭集街道', 'street'],
+  ['州城街道', 'street'],
+  ['沙河站镇', 'town'],
+  ['老湖镇', 'town'],
+  ['银山镇', 'town'],
+  ['斑鸠店镇', 'town'],
+  ['接山镇', 'town'],
+  ['大羊镇', 'town'],
+  ['梯门镇', 'town'],
+  ['新湖镇', 'town'],
+  ['戴庙镇', 'town'],
+  ['商老庄乡', 'town'],
+  ['旧县乡', 'town'],
 ];
 const DEDICATED = ['学校', '医院', '市场', '企业', '车站', '景区'];
 
@@ -36,7 +47,6 @@ export interface DemoCounty {
   grids: Grid[];
   cameras: DemoCamera[];
 }
-
 
 export function generateDemoCounty(opts: { cameras?: number; seed?: number } = {}): DemoCounty {
   const rnd = seededRandom(opts.seed ?? 93_34);
@@ -61,7 +71,13 @@ export function generateDemoCounty(opts: { cameras?: number; seed?: number } = {
   const urbanComms = [...communities];
   for (let g = 0; g < REFERENCE.urban; g++) {
     const comm = urbanComms[g % urbanComms.length]!;
-    grids.push({ id: `g${String(grids.length + 1).padStart(4, '0')}`, communityId: comm.id, townId: comm.townId, name: `${comm.name}${Math.floor(g / urbanComms.length) + 1}号小区网格`, kind: 'urban' });
+    grids.push({
+      id: `g${String(grids.length + 1).padStart(4, '0')}`,
+      communityId: comm.id,
+      townId: comm.townId,
+      name: `${comm.name}${Math.floor(g / urbanComms.length) + 1}号小区网格`,
+      kind: 'urban',
+    });
   }
   // rural: villages of about 6 villager groups each
   const villagesPerTown = Math.ceil(REFERENCE.rural / 6 / ruralTowns.length);
@@ -75,14 +91,26 @@ export function generateDemoCounty(opts: { cameras?: number; seed?: number } = {
   }
   for (let g = 0; g < REFERENCE.rural; g++) {
     const village = villages[g % villages.length]!;
-    grids.push({ id: `g${String(grids.length + 1).padStart(4, '0')}`, communityId: village.id, townId: village.townId, name: `${village.name}第${Math.floor(g / villages.length) + 1}村民小组网格`, kind: 'rural' });
+    grids.push({
+      id: `g${String(grids.length + 1).padStart(4, '0')}`,
+      communityId: village.id,
+      townId: village.townId,
+      name: `${village.name}第${Math.floor(g / villages.length) + 1}村民小组网格`,
+      kind: 'rural',
+    });
   }
   // dedicated: spread over every town, hung under its first community/village
   for (let g = 0; g < REFERENCE.dedicated; g++) {
     const town = towns[g % towns.length]!;
     const comm = communities.find((c) => c.townId === town.id)!;
     const what = DEDICATED[g % DEDICATED.length]!;
-    grids.push({ id: `g${String(grids.length + 1).padStart(4, '0')}`, communityId: comm.id, townId: town.id, name: `${town.name}${what}${Math.floor(g / towns.length) + 1}专属网格`, kind: 'dedicated' });
+    grids.push({
+      id: `g${String(grids.length + 1).padStart(4, '0')}`,
+      communityId: comm.id,
+      townId: town.id,
+      name: `${town.name}${what}${Math.floor(g / towns.length) + 1}专属网格`,
+      kind: 'dedicated',
+    });
   }
 
   // cameras: every grid gets at least one; sites of 2–8 cameras inside a grid

@@ -46,9 +46,21 @@ export function writeDemoConfig(dir: string, county: DemoCounty, endpointOf: (ca
   county.cameras.forEach((c, i) => {
     const e = endpointOf(c, i);
     const row: Record<(typeof CAMERA_COLUMNS)[number], string | number | null> = {
-      code: c.code, name: c.name, grid: c.gridId, site: c.siteId, lat: c.latitude, lon: c.longitude, host: e.host,
-      onvif_port: e.onvifPort, onvif_path: e.onvifPath, rtsp_port: e.rtspPort, rtsp_path: e.rtspPath, vendor: c.vendor,
-      username: c.username, password: c.password, agent: DEMO_AGENT.id,
+      code: c.code,
+      name: c.name,
+      grid: c.gridId,
+      site: c.siteId,
+      lat: c.latitude,
+      lon: c.longitude,
+      host: e.host,
+      onvif_port: e.onvifPort,
+      onvif_path: e.onvifPath,
+      rtsp_port: e.rtspPort,
+      rtsp_path: e.rtspPath,
+      vendor: c.vendor,
+      username: c.username,
+      password: c.password,
+      agent: DEMO_AGENT.id,
     };
     lines.push(CAMERA_COLUMNS.map((k) => csvField(row[k])).join(','));
   });

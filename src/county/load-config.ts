@@ -98,14 +98,25 @@ export function loadCountyConfig(dirOrFiles: string | ConfigFiles): CountyConfig
       const cp = [...tp, 'communities', c];
       const cid = county.str([...cp, 'id'], { pattern: ID });
       unique(county, [...cp, 'id'], cid, 'community');
-      const community: Community = { id: cid ?? '', townId: town.id, name: county.str([...cp, 'name']) ?? '', kind: (county.str([...cp, 'kind'], { oneOf: ['community', 'village'] }) ?? 'community') as Community['kind'] };
+      const community: Community = {
+        id: cid ?? '',
+        townId: town.id,
+        name: county.str([...cp, 'name']) ?? '',
+        kind: (county.str([...cp, 'kind'], { oneOf: ['community', 'village'] }) ?? 'community') as Community['kind'],
+      };
       communities.push(community);
       const nGrid = county.listLength([...cp, 'grids']);
       for (let g = 0; g < nGrid; g++) {
         const gp = [...cp, 'grids', g];
         const gid = county.str([...gp, 'id'], { pattern: ID });
         unique(county, [...gp, 'id'], gid, 'grid');
-        grids.push({ id: gid ?? '', communityId: community.id, townId: town.id, name: county.str([...gp, 'name']) ?? '', kind: (county.str([...gp, 'kind'], { oneOf: ['urban', 'rural', 'dedicated'] }) ?? 'urban') as Grid['kind'] });
+        grids.push({
+          id: gid ?? '',
+          communityId: community.id,
+          townId: town.id,
+          name: county.str([...gp, 'name']) ?? '',
+          kind: (county.str([...gp, 'kind'], { oneOf: ['urban', 'rural', 'dedicated'] }) ?? 'urban') as Grid['kind'],
+        });
       }
     }
   }
@@ -127,7 +138,9 @@ export function loadCountyConfig(dirOrFiles: string | ConfigFiles): CountyConfig
     }
     if (tokenHash === undefined) agentsSrc.fail([...p], 'needs token_hash (sha256 hex of the token) or token');
     const agentTowns = agentsSrc.strList([...p, 'towns']);
-    agentTowns.forEach((t, k) => townIds.has(t) || agentsSrc.fail([...p, 'towns', k], `unknown town "${t}"`));
+    agentTowns.forEach((t, k) => {
+      if (!townIds.has(t)) agentsSrc.fail([...p, 'towns', k], `unknown town "${t}"`);
+    });
     agents.push({ id: id ?? '', name: agentsSrc.str([...p, 'name'], { required: false }) ?? id ?? '', tokenHash: tokenHash ?? '', towns: agentTowns });
   }
   errors.push(...agentsSrc.errors);
@@ -151,8 +164,12 @@ export function loadCountyConfig(dirOrFiles: string | ConfigFiles): CountyConfig
     if (hash) u.passwordHash = hash;
     else if (plain) u.password = plain;
     else usersSrc.fail(p, 'needs password_hash (scrypt) or password');
-    u.towns.forEach((t, k) => townIds.has(t) || usersSrc.fail([...p, 'towns', k], `unknown town "${t}"`));
-    u.grids.forEach((g, k) => gridIds.has(g) || usersSrc.fail([...p, 'grids', k], `unknown grid "${g}"`));
+    u.towns.forEach((t, k) => {
+      if (!townIds.has(t)) usersSrc.fail([...p, 'towns', k], `unknown town "${t}"`);
+    });
+    u.grids.forEach((g, k) => {
+      if (!gridIds.has(g)) usersSrc.fail([...p, 'grids', k], `unknown grid "${g}"`);
+    });
     if (role === 'crew' && u.towns.length === 0) usersSrc.fail([...p, 'towns'], 'a crew needs at least one town');
     if (role === 'worker' && u.grids.length === 0) usersSrc.fail([...p, 'grids'], 'a worker needs at least one grid');
     users.push(u);

@@ -29,9 +29,7 @@ export interface Database extends Querier {
   close(): Promise<void>;
 }
 
-export type DatabaseTarget =
-  | { kind: 'pglite'; dataDir: string | null; loadDataDir?: Blob }
-  | { kind: 'postgres'; url: string; poolSize?: number };
+export type DatabaseTarget = { kind: 'pglite'; dataDir: string | null; loadDataDir?: Blob } | { kind: 'postgres'; url: string; poolSize?: number };
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   if (target.kind === 'pglite') return openPglite(target); // migrated inside its worker

@@ -13,19 +13,69 @@ export async function syncConfig(db: Database, files: ConfigFiles, box: SecretBo
   const [row] = await db.query<{ value: string }>(`select value from meta where key = 'config_fingerprint'`);
   if (row?.value === files.fingerprint) return { changed: false };
   const config = loadCountyConfig(files);
-  const users = await Promise.all(
-    config.users.map(async (u) => ({ ...u, passwordHash: u.passwordHash ?? (await hashPassword(u.password ?? '')) })),
-  );
+  const users = await Promise.all(config.users.map(async (u) => ({ ...u, passwordHash: u.passwordHash ?? (await hashPassword(u.password ?? '')) })));
   await db.transaction(async (q) => {
-    await upsert(q, 'towns', ['id', 'name', 'kind'], config.towns.map((t) => [t.id, t.name, t.kind]));
-    await upsert(q, 'communities', ['id', 'town_id', 'name', 'kind'], config.communities.map((c) => [c.id, c.townId, c.name, c.kind]));
-    await upsert(q, 'grids', ['id', 'community_id', 'town_id', 'name', 'kind'], config.grids.map((g) => [g.id, g.communityId, g.townId, g.name, g.kind]));
-    await upsert(q, 'agents', ['id', 'name', 'token_hash'], config.agents.map((a) => [a.id, a.name, a.tokenHash]));
+    await upsert(
+      q,
+      'towns',
+      ['id', 'name', 'kind'],
+      config.towns.map((t) => [t.id, t.name, t.kind]),
+    );
+    await upsert(
+      q,
+      'communities',
+      ['id', 'town_id', 'name', 'kind'],
+      config.communities.map((c) => [c.id, c.townId, c.name, c.kind]),
+    );
+    await upsert(
+      q,
+      'grids',
+      ['id', 'community_id', 'town_id', 'name', 'kind'],
+      config.grids.map((g) => [g.id, g.communityId, g.townId, g.name, g.kind]),
+    );
+    await upsert(
+      q,
+      'agents',
+      ['id', 'name', 'token_hash'],
+      config.agents.map((a) => [a.id, a.name, a.tokenHash]),
+    );
     await upsert(
       q,
       'cameras',
-      ['code', 'name', 'grid_id', 'site_id', 'latitude', 'longitude', 'host', 'onvif_port', 'onvif_path', 'rtsp_port', 'rtsp_path', 'vendor', 'username', 'password_enc', 'agent_id'],
-      config.cameras.map((c) => [c.code, c.name, c.gridId, c.siteId, c.latitude, c.longitude, c.host, c.onvifPort, c.onvifPath, c.rtspPort, c.rtspPath, c.vendor, c.username, box.seal(c.password), c.agentId]),
+      [
+        'code',
+        'name',
+        'grid_id',
+        'site_id',
+        'latitude',
+        'longitude',
+        'host',
+        'onvif_port',
+        'onvif_path',
+        'rtsp_port',
+        'rtsp_path',
+        'vendor',
+        'username',
+        'password_enc',
+        'agent_id',
+      ],
+      config.cameras.map((c) => [
+        c.code,
+        c.name,
+        c.gridId,
+        c.siteId,
+        c.latitude,
+        c.longitude,
+        c.host,
+        c.onvifPort,
+        c.onvifPath,
+        c.rtspPort,
+        c.rtspPath,
+        c.vendor,
+        c.username,
+        box.seal(c.password),
+        c.agentId,
+      ]),
       { latitude: 'float8', longitude: 'float8', onvif_port: 'int4', rtsp_port: 'int4' },
     );
     await upsert(
@@ -35,17 +85,47 @@ export async function syncConfig(db: Database, files: ConfigFiles, box: SecretBo
       users.map((u) => [u.username, u.displayName, u.passwordHash, u.role, `{${u.towns.map(pgArrayItem).join(',')}}`, `{${u.grids.map(pgArrayItem).join(',')}}`]),
       { towns: 'text[]', grids: 'text[]' },
     );
-    await prune(q, 'cameras', 'code', config.cameras.map((c) => c.code));
-    await prune(q, 'users', 'username', config.users.map((u) => u.username));
-    await prune(q, 'agents', 'id', config.agents.map((a) => a.id));
-    await prune(q, 'grids', 'id', config.grids.map((g) => g.id));
-    await prune(q, 'communities', 'id', config.communities.map((c) => c.id));
-    await prune(q, 'towns', 'id', config.towns.map((t) => t.id));
-    // the read side of a restart in one row: parsing 100 k camera rows back out of PGlite costs seconds
-    await q.query(
-      `insert into meta (key, value) select * from unnest($1::text[], $2::text[]) on conflict (key) do update set value = excluded.value`,
-      [['config_fingerprint', 'structure'], [config.fingerprint, JSON.stringify(packStructure(structureOf(config)))]],
+    await prune(
+      q,
+      'cameras',
+      'code',
+      config.cameras.map((c) => c.code),
     );
+    await prune(
+      q,
+      'users',
+      'username',
+      config.users.map((u) => u.username),
+    );
+    await prune(
+      q,
+      'agents',
+      'id',
+      config.agents.map((a) => a.id),
+    );
+    await prune(
+      q,
+      'grids',
+      'id',
+      config.grids.map((g) => g.id),
+    );
+    await prune(
+      q,
+      'communities',
+      'id',
+      config.communities.map((c) => c.id),
+    );
+    await prune(
+      q,
+      'towns',
+      'id',
+      config.towns.map((t) => t.id),
+    );
+    // the read side of a restart in one row: parsing 100 k camera rows back out of PGlite costs seconds
+    await q.query(`insert into meta (key, value) select * from unnest($1::text[], $2::text[]) on conflict (key) do update set value = excluded.value`, [
+      ['config_fingerprint', 'structure'],
+      [config.fingerprint, JSON.stringify(packStructure(structureOf(config)))],
+    ]);
   });
   return { changed: true };
 }
@@ -61,11 +141,11 @@ async function upsert(q: Querier, table: string, cols: string[], rows: unknown[]
     const select = cols.map((c, i) => `u.c${i}::${types[c] ?? 'text'}`).join(', ');
     const unnest = cols.map((_, i) => `$${i + 1}::text[]`).join(', ');
     const as = cols.map((_, i) => `c${i}`).join(', ');
-    const update = cols.slice(1).map((c) => `${c} = excluded.${c}`).join(', ');
-    await q.query(
-      `insert into ${table} (${cols.join(', ')}) select ${select} from unnest(${unnest}) as u(${as}) on conflict (${cols[0]}) do update set ${update}`,
-      params,
-    );
+    const update = cols
+      .slice(1)
+      .map((c) => `${c} = excluded.${c}`)
+      .join(', ');
+    await q.query(`insert into ${table} (${cols.join(', ')}) select ${select} from unnest(${unnest}) as u(${as}) on conflict (${cols[0]}) do update set ${update}`, params);
   }
 }
 
@@ -79,7 +159,16 @@ export function structureOf(config: CountyConfig): CountyStructure {
     towns: config.towns,
     communities: config.communities,
     grids: config.grids,
-    cameras: config.cameras.map((c) => ({ code: c.code, name: c.name, gridId: c.gridId, siteId: c.siteId, latitude: c.latitude, longitude: c.longitude, vendor: c.vendor, agentId: c.agentId })),
+    cameras: config.cameras.map((c) => ({
+      code: c.code,
+      name: c.name,
+      gridId: c.gridId,
+      siteId: c.siteId,
+      latitude: c.latitude,
+      longitude: c.longitude,
+      vendor: c.vendor,
+      agentId: c.agentId,
+    })),
     agents: config.agents.map((a) => ({ id: a.id, name: a.name, tokenHash: a.tokenHash })),
   };
 }

@@ -68,9 +68,7 @@ export async function loadStructureFromTables(db: Database): Promise<CountyStruc
     db.query<Town>(`select id, name, kind from towns order by id`),
     db.query<Community>(`select id, town_id as "townId", name, kind from communities order by id`),
     db.query<Grid>(`select id, community_id as "communityId", town_id as "townId", name, kind from grids order by id`),
-    db.query<CameraInfo>(
-      `select code, name, grid_id as "gridId", site_id as "siteId", latitude, longitude, vendor, agent_id as "agentId" from cameras order by code`,
-    ),
+    db.query<CameraInfo>(`select code, name, grid_id as "gridId", site_id as "siteId", latitude, longitude, vendor, agent_id as "agentId" from cameras order by code`),
     db.query<{ id: string; name: string; tokenHash: string }>(`select id, name, token_hash as "tokenHash" from agents order by id`),
   ]);
   return { countyName: '', towns, communities, grids, cameras, agents };
@@ -79,7 +77,15 @@ export async function loadStructureFromTables(db: Database): Promise<CountyStruc
 /** The cameras an agent probes, with credentials decrypted: only ever sent to that agent. */
 export async function loadAgentCameras(db: Database, agentId: string, box: SecretBox): Promise<AgentCamera[]> {
   const rows = await db.query<{
-    code: string; host: string; onvifPort: number; onvifPath: string; rtspPort: number; rtspPath: string; username: string; passwordEnc: string; siteId: string | null;
+    code: string;
+    host: string;
+    onvifPort: number;
+    onvifPath: string;
+    rtspPort: number;
+    rtspPath: string;
+    username: string;
+    passwordEnc: string;
+    siteId: string | null;
   }>(
     `select code, host, onvif_port as "onvifPort", onvif_path as "onvifPath", rtsp_port as "rtspPort", rtsp_path as "rtspPath",
             username, password_enc as "passwordEnc", site_id as "siteId"

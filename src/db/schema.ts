@@ -4,20 +4,7 @@
  * (`npm run db:generate`) and applied at start-up.
  */
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  bigserial,
-  boolean,
-  doublePrecision,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
 
@@ -31,7 +18,9 @@ export const towns = pgTable('towns', {
 /** 社区/村 */
 export const communities = pgTable('communities', {
   id: text('id').primaryKey(),
-  townId: text('town_id').notNull().references(() => towns.id),
+  townId: text('town_id')
+    .notNull()
+    .references(() => towns.id),
   name: text('name').notNull(),
   kind: text('kind', { enum: ['community', 'village'] }).notNull(),
 });
@@ -41,8 +30,12 @@ export const grids = pgTable(
   'grids',
   {
     id: text('id').primaryKey(),
-    communityId: text('community_id').notNull().references(() => communities.id),
-    townId: text('town_id').notNull().references(() => towns.id),
+    communityId: text('community_id')
+      .notNull()
+      .references(() => communities.id),
+    townId: text('town_id')
+      .notNull()
+      .references(() => towns.id),
     name: text('name').notNull(),
     kind: text('kind', { enum: ['urban', 'rural', 'dedicated'] }).notNull(),
   },
@@ -61,7 +54,9 @@ export const cameras = pgTable(
   {
     code: text('code').primaryKey(),
     name: text('name').notNull(),
-    gridId: text('grid_id').notNull().references(() => grids.id),
+    gridId: text('grid_id')
+      .notNull()
+      .references(() => grids.id),
     /** site / uplink (光猫, switch, power feed) shared by cameras that fail together */
     siteId: text('site_id'),
     latitude: doublePrecision('latitude'),

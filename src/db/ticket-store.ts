@@ -131,10 +131,7 @@ export async function getTicket(db: Database, id: number): Promise<Ticket | null
 }
 
 export async function ticketTimeline(db: Database, id: number): Promise<TicketEvent[]> {
-  const rows = await db.query<TicketEvent>(
-    `select ticket_id as "ticketId", rev, type, ${ms('at')} as at, actor, data from ticket_events where ticket_id = $1 order by rev`,
-    [id],
-  );
+  const rows = await db.query<TicketEvent>(`select ticket_id as "ticketId", rev, type, ${ms('at')} as at, actor, data from ticket_events where ticket_id = $1 order by rev`, [id]);
   return rows.map((r) => ({ ...r, at: Math.round(Number(r.at)), data: parseJson<Record<string, unknown>>(r.data) }));
 }
 

@@ -63,7 +63,10 @@ export class TransitionLog {
         this.waiters = [];
         this.carry = [];
         try {
-          await this.write(rows, waiters.map((w) => w.ledger).filter((l): l is LedgerRow => l !== null));
+          await this.write(
+            rows,
+            waiters.map((w) => w.ledger).filter((l): l is LedgerRow => l !== null),
+          );
           this.written += rows.length;
           if (rows.length > 0) for (const fn of this.listeners) fn(rows);
           for (const w of waiters) w.resolve();
@@ -99,8 +102,18 @@ export class TransitionLog {
        )
        select (select count(*) from t) as transitions, (select count(*) from l) as batches`,
       [
-        rows.map((r) => r.camera), rows.map((r) => r.from), rows.map((r) => r.to), rows.map((r) => r.at), rows.map((r) => r.since), rows.map((r) => r.fault), rows.map((r) => r.reason),
-        ledger.map((l) => l.agentId), ledger.map((l) => l.seq), ledger.map((l) => l.receivedAt), ledger.map((l) => l.accepted), ledger.map((l) => l.refused),
+        rows.map((r) => r.camera),
+        rows.map((r) => r.from),
+        rows.map((r) => r.to),
+        rows.map((r) => r.at),
+        rows.map((r) => r.since),
+        rows.map((r) => r.fault),
+        rows.map((r) => r.reason),
+        ledger.map((l) => l.agentId),
+        ledger.map((l) => l.seq),
+        ledger.map((l) => l.receivedAt),
+        ledger.map((l) => l.accepted),
+        ledger.map((l) => l.refused),
       ],
     );
   }

@@ -60,7 +60,12 @@ export const AgentCameraSchema = Type.Object({
   siteId: Nullable(Type.String()),
 });
 
-export const AssignmentSchema = Type.Object({ agent: Type.String(), version: Type.String(), cameras: Type.Array(AgentCameraSchema), lastSeq: Type.Optional(Type.Integer({ minimum: 0 })) });
+export const AssignmentSchema = Type.Object({
+  agent: Type.String(),
+  version: Type.String(),
+  cameras: Type.Array(AgentCameraSchema),
+  lastSeq: Type.Optional(Type.Integer({ minimum: 0 })),
+});
 
 const Window = Type.Object({ onlineRate: Nullable(Type.Number()), onlineMs: Type.Number(), monitoredMs: Type.Number() });
 export const Counts = Type.Object({ online: Type.Integer(), offline: Type.Integer(), unknown: Type.Integer(), maintenance: Type.Integer() });

@@ -51,7 +51,9 @@ export class AgentChannels implements AgentCommands {
 
   routes(auth: AuthService) {
     return async (app: FastifyInstance): Promise<void> => {
-      app.get('/api/agent/channel', { websocket: true, preValidation: requireAgent(auth), schema: { hide: true } }, (ws: WebSocket, req: FastifyRequest) => this.accept(req.agentId, ws));
+      app.get('/api/agent/channel', { websocket: true, preValidation: requireAgent(auth), schema: { hide: true } }, (ws: WebSocket, req: FastifyRequest) =>
+        this.accept(req.agentId, ws),
+      );
     };
   }
 

@@ -108,7 +108,7 @@ export class Relay {
 
   unsubscribe(viewer: ViewerSink, camera: string): void {
     const s = this.streams.get(camera);
-    if (!s || !s.viewers.delete(viewer)) return;
+    if (!s?.viewers.delete(viewer)) return;
     if (s.viewers.size === 0 && !s.stopTimer) {
       s.stopTimer = setTimeout(() => this.stopStream(s), this.graceMs);
       s.stopTimer.unref();
@@ -174,7 +174,7 @@ export class Relay {
   }
 
   onAgentDisconnected(agentId: string): void {
-    for (const s of this.streams.values()) if (s.agentId === agentId) this.setState(s, 'agent_offline', 'the camera\'s edge agent is not connected');
+    for (const s of this.streams.values()) if (s.agentId === agentId) this.setState(s, 'agent_offline', "the camera's edge agent is not connected");
   }
 
   stats() {
@@ -196,7 +196,7 @@ export class Relay {
 
   private requestStart(s: Stream): void {
     if (s.agentId === null) return this.setState(s, 'no_agent', 'no edge agent is assigned to this camera');
-    if (!this.opts.commands.isConnected(s.agentId)) return this.setState(s, 'agent_offline', 'the camera\'s edge agent is not connected');
+    if (!this.opts.commands.isConnected(s.agentId)) return this.setState(s, 'agent_offline', "the camera's edge agent is not connected");
     this.opts.commands.send(s.agentId, { type: 'start', camera: s.camera, intervalMs: this.intervalMs });
     this.counters.startsSent++;
     s.startedAt = this.now();

@@ -124,7 +124,10 @@ export class ViewerChannels {
       viewer.alive = true;
       const now = Date.now();
       if (now - window.start > 10_000) window = { start: now, n: 0 };
-      if (++window.n > MAX_MESSAGES_PER_10S) return void (window.n === MAX_MESSAGES_PER_10S + 1 && reply({ type: 'error', code: 'bad_message', message: `more than ${MAX_MESSAGES_PER_10S} messages in 10 s: slow down` }));
+      if (++window.n > MAX_MESSAGES_PER_10S)
+        return void (
+          window.n === MAX_MESSAGES_PER_10S + 1 && reply({ type: 'error', code: 'bad_message', message: `more than ${MAX_MESSAGES_PER_10S} messages in 10 s: slow down` })
+        );
       if (isBinary || data.length > MAX_TEXT) return reply({ type: 'error', code: 'bad_message', message: `send JSON text messages of at most ${MAX_TEXT} bytes` });
       const p = parseViewerMessage(data.toString('utf8'));
       if (!p.ok) return reply({ type: 'error', code: p.code, message: p.message });

@@ -16,9 +16,7 @@ export interface RenderBench {
   series: number;
 }
 
-export async function benchRender(
-  opts: { runs?: number; warmup?: number; source?: FakeSourceOptions; metrics?: HubMetricsOptions } = {},
-): Promise<RenderBench> {
+export async function benchRender(opts: { runs?: number; warmup?: number; source?: FakeSourceOptions; metrics?: HubMetricsOptions } = {}): Promise<RenderBench> {
   const runs = Math.max(1, Math.min(opts.runs ?? 50, 1000));
   const warmup = Math.max(0, Math.min(opts.warmup ?? 10, 1000));
   const m = createHubMetrics(createFakeHubSource(opts.source), opts.metrics);

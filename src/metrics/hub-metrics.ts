@@ -15,14 +15,7 @@ import { RUNG_BUCKETS_SECONDS } from '../core/rung-stats.ts';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { HubMetricsSource, StateCounts } from './source.ts';
 import { DrainedHistogram, register, ScrapeGauge, type Labels, type Sample } from './scrape-collectors.ts';
-import {
-  addCounts,
-  clockConsistencyRatio,
-  coverageRatio,
-  emptyCounts,
-  onlineRatio,
-  timeWeightedRatio,
-} from './ratios.ts';
+import { addCounts, clockConsistencyRatio, coverageRatio, emptyCounts, onlineRatio, timeWeightedRatio } from './ratios.ts';
 
 export interface HubMetricsOptions {
   /** publish sharpeyes_camera_up{camera,grid,town} (100 k cameras ≈ 0.4 s per scrape: off by default) */
@@ -63,9 +56,7 @@ export function createHubMetrics(source: HubMetricsSource, opts: HubMetricsOptio
     for (const t of source.towns()) addCounts(c, t.counts);
     return c;
   };
-  gauge('sharpeyes_county_online_ratio', 'County online rate now: online/(online+offline); absent without evidence.', [], () =>
-    some(onlineRatio(countyCounts())),
-  );
+  gauge('sharpeyes_county_online_ratio', 'County online rate now: online/(online+offline); absent without evidence.', [], () => some(onlineRatio(countyCounts())));
   gauge('sharpeyes_county_online_ratio_today', 'County online rate time-weighted over today: Σ online s / Σ monitored s.', [], () => {
     let on = 0;
     let mon = 0;
@@ -174,18 +165,12 @@ export function createHubMetrics(source: HubMetricsSource, opts: HubMetricsOptio
   });
   register(
     registry,
-    new DrainedHistogram(
-      'sharpeyes_probe_duration_seconds',
-      'Liveness-ladder rung duration as reported by the agents.',
-      ['rung', 'outcome'],
-      PROBE_BUCKETS_SECONDS,
-      function* () {
-        for (const r of source.drainRungLatencies()) {
-          const labels = { rung: r.rung, outcome: r.outcome };
-          yield 'seconds' in r ? { labels, values: r.seconds } : { labels, bucketCounts: r.bucketCounts, sum: r.sum, count: r.count };
-        }
-      },
-    ),
+    new DrainedHistogram('sharpeyes_probe_duration_seconds', 'Liveness-ladder rung duration as reported by the agents.', ['rung', 'outcome'], PROBE_BUCKETS_SECONDS, function* () {
+      for (const r of source.drainRungLatencies()) {
+        const labels = { rung: r.rung, outcome: r.outcome };
+        yield 'seconds' in r ? { labels, values: r.seconds } : { labels, bucketCounts: r.bucketCounts, sum: r.sum, count: r.count };
+      }
+    }),
   );
   const ingestCounters = [
     ['sharpeyes_ingest_batches_total', 'Report batches accepted (including duplicates).', 'batches'],

@@ -47,7 +47,10 @@ export function markdownText(p: NotifyPayload): { title: string; text: string } 
     `> 类别：${CATEGORY_LABELS[t.category]}${t.kind === 'site' ? `（站点 ${t.siteId} 整体故障，${t.cameras.length} 路）` : ''}`,
     `> 故障：${t.fault ? (FAULT_LABEL[t.fault] ?? t.fault) : '现场上报'}`,
     `> 镇街：${t.townId}　网格：${t.gridId}`,
-    `> 摄像机：${t.cameras.slice(0, 10).map((c) => c.code).join('、')}${t.cameras.length > 10 ? ` 等 ${t.cameras.length} 路` : ''}`,
+    `> 摄像机：${t.cameras
+      .slice(0, 10)
+      .map((c) => c.code)
+      .join('、')}${t.cameras.length > 10 ? ` 等 ${t.cameras.length} 路` : ''}`,
     `> 开单：${fmtTime(t.openedAt)}　时限：${fmtTime(t.slaDueAt)}`,
   ];
   if (p.event === 'resolved') {

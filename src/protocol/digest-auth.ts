@@ -34,7 +34,11 @@ export function parseChallenges(headers: string | string[] | undefined): Challen
       if (params.nonce !== undefined) c.nonce = params.nonce;
       if (params.opaque !== undefined) c.opaque = params.opaque;
       if (params.algorithm !== undefined) c.algorithm = params.algorithm;
-      if (params.qop !== undefined) c.qop = params.qop.split(',').map((q) => q.trim()).filter(Boolean);
+      if (params.qop !== undefined)
+        c.qop = params.qop
+          .split(',')
+          .map((q) => q.trim())
+          .filter(Boolean);
       if (params.stale !== undefined) c.stale = params.stale.toLowerCase() === 'true';
       out.push(c);
     }
@@ -51,25 +55,14 @@ function parseParams(s: string): Record<string, string> {
 }
 
 /** Build the Authorization header value answering `challenge`. nc counts uses of the nonce. */
-export function authorizationHeader(
-  challenge: Challenge,
-  cred: { username: string; password: string },
-  method: string,
-  uri: string,
-  nc = 1,
-): string {
+export function authorizationHeader(challenge: Challenge, cred: { username: string; password: string }, method: string, uri: string, nc = 1): string {
   if (challenge.scheme === 'basic') {
     return 'Basic ' + Buffer.from(`${cred.username}:${cred.password}`).toString('base64');
   }
   const nonce = challenge.nonce ?? '';
   const ha1 = md5(`${cred.username}:${challenge.realm}:${cred.password}`);
   const ha2 = md5(`${method}:${uri}`);
-  const parts = [
-    `username="${cred.username}"`,
-    `realm="${challenge.realm}"`,
-    `nonce="${nonce}"`,
-    `uri="${uri}"`,
-  ];
+  const parts = [`username="${cred.username}"`, `realm="${challenge.realm}"`, `nonce="${nonce}"`, `uri="${uri}"`];
   if (challenge.qop?.includes('auth')) {
     const ncHex = nc.toString(16).padStart(8, '0');
     const cnonce = randomBytes(8).toString('hex');
@@ -110,8 +103,6 @@ export function verifyAuthorization(
   if (!nonceOk(p.nonce)) return false;
   const ha1 = md5(`${expected.username}:${expected.realm}:${expected.password}`);
   const ha2 = md5(`${method}:${p.uri}`);
-  const want = p.qop
-    ? md5(`${ha1}:${p.nonce}:${p.nc ?? ''}:${p.cnonce ?? ''}:${p.qop}:${ha2}`)
-    : md5(`${ha1}:${p.nonce}:${ha2}`);
+  const want = p.qop ? md5(`${ha1}:${p.nonce}:${p.nc ?? ''}:${p.cnonce ?? ''}:${p.qop}:${ha2}`) : md5(`${ha1}:${p.nonce}:${ha2}`);
   return want === p.response;
 }

@@ -26,10 +26,7 @@ export const LIVE_LIMITS = {
 
 // ---- hub ⇄ agent -------------------------------------------------------------------------
 
-export type HubToAgent =
-  | { type: 'welcome'; agent: string }
-  | { type: 'start'; camera: string; intervalMs: number }
-  | { type: 'stop'; camera: string };
+export type HubToAgent = { type: 'welcome'; agent: string } | { type: 'start'; camera: string; intervalMs: number } | { type: 'stop'; camera: string };
 
 export type GrabFailure = 'unreachable' | 'timeout' | 'auth' | 'no_snapshot' | 'too_large' | 'fail' | 'unknown_camera';
 
@@ -37,10 +34,7 @@ export type AgentToHub = { type: 'grab_failed'; camera: string; reason: GrabFail
 
 // ---- hub ⇄ viewer ------------------------------------------------------------------------
 
-export type ViewerToHub =
-  | { type: 'auth'; token: string }
-  | { type: 'subscribe'; cameras: string[] }
-  | { type: 'unsubscribe'; cameras: string[] };
+export type ViewerToHub = { type: 'auth'; token: string } | { type: 'subscribe'; cameras: string[] } | { type: 'unsubscribe'; cameras: string[] };
 
 /**
  * waiting: stream requested, no frame yet · live: frames arriving · stale: no new frame for a
@@ -102,7 +96,8 @@ function cameraList(o: Record<string, unknown>, type: string): Parsed<string[]> 
   if (!Array.isArray(c) || c.length === 0) return bad(`${type}: "cameras" must be a non-empty array of camera codes, e.g. {"type":"${type}","cameras":["c01"]}`);
   if (c.length > LIVE_LIMITS.maxSubscriptions) return bad(`${type}: at most ${LIVE_LIMITS.maxSubscriptions} cameras per message`);
   const badCode = c.find((x) => !validCameraCode(x));
-  if (badCode !== undefined) return bad(`${type}: ${JSON.stringify(badCode)?.slice(0, 70) ?? 'undefined'} is not a camera code (letters, digits, _ . : -, at most ${LIVE_LIMITS.maxCodeLength})`);
+  if (badCode !== undefined)
+    return bad(`${type}: ${JSON.stringify(badCode)?.slice(0, 70) ?? 'undefined'} is not a camera code (letters, digits, _ . : -, at most ${LIVE_LIMITS.maxCodeLength})`);
   return { ok: true, msg: [...new Set(c as string[])] };
 }
 

@@ -14,7 +14,9 @@ export interface UsernameToken {
 }
 
 export function passwordDigest(nonce: Buffer, created: string, password: string): string {
-  return createHash('sha1').update(Buffer.concat([nonce, Buffer.from(created), Buffer.from(password)])).digest('base64');
+  return createHash('sha1')
+    .update(Buffer.concat([nonce, Buffer.from(created), Buffer.from(password)]))
+    .digest('base64');
 }
 
 /** Build a token whose Created is the agent clock shifted by the camera's offset. */
@@ -24,8 +26,7 @@ export function makeUsernameToken(username: string, password: string, clockOffse
   return { username, nonceB64: nonce.toString('base64'), created, digest: passwordDigest(nonce, created, password) };
 }
 
-const xmlEscape = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** The <wsse:Security> SOAP header element. */
 export function securityHeaderXml(t: UsernameToken): string {
@@ -59,12 +60,7 @@ export function extractUsernameToken(xml: string): UsernameToken | null {
 export type TokenVerdict = 'ok' | 'missing' | 'bad_password' | 'created_out_of_window';
 
 /** Camera side: check digest and that Created is within `windowMs` of the camera's own clock. */
-export function verifyUsernameToken(
-  xml: string,
-  expected: { username: string; password: string },
-  cameraNow: number,
-  windowMs = 5 * 60_000,
-): TokenVerdict {
+export function verifyUsernameToken(xml: string, expected: { username: string; password: string }, cameraNow: number, windowMs = 5 * 60_000): TokenVerdict {
   const t = extractUsernameToken(xml);
   if (!t) return 'missing';
   if (t.username !== expected.username) return 'bad_password';

@@ -36,7 +36,12 @@ export class AuthService {
     const token = newToken();
     const now = this.now();
     const expiresAt = now + SESSION_MS;
-    await this.db.query(`insert into sessions (token_hash, username, created_at, expires_at) values ($1, $2, to_timestamp($3 / 1000.0), to_timestamp($4 / 1000.0))`, [tokenHash(token), username, now, expiresAt]);
+    await this.db.query(`insert into sessions (token_hash, username, created_at, expires_at) values ($1, $2, to_timestamp($3 / 1000.0), to_timestamp($4 / 1000.0))`, [
+      tokenHash(token),
+      username,
+      now,
+      expiresAt,
+    ]);
     const user: Principal = { username: row.username, displayName: row.displayName, role: row.role as Role, towns: row.towns, grids: row.grids };
     this.cache.set(tokenHash(token), { user, expiresAt });
     return { token, expiresAt, user };

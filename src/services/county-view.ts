@@ -69,7 +69,10 @@ export class CountyView {
   grids(scope: Scope, q: GridListQuery) {
     const now = this.now();
     const rows = this.visibleGrids(scope)
-      .filter(({ grid }) => (!q.town || grid.townId === q.town) && (!q.community || grid.communityId === q.community) && (!q.kind || grid.kind === q.kind) && (!q.q || grid.name.includes(q.q)))
+      .filter(
+        ({ grid }) =>
+          (!q.town || grid.townId === q.town) && (!q.community || grid.communityId === q.community) && (!q.kind || grid.kind === q.kind) && (!q.q || grid.name.includes(q.q)),
+      )
       .map(({ grid, tally }) => {
         tally.accrue(now);
         return { ...grid, ...new RateSum().add(tally).figures() };

@@ -14,13 +14,7 @@ export interface MetricsExtras {
   viewers?: () => number;
 }
 
-export function hubMetricsSource(
-  monitor: Monitor,
-  ingest: IngestService,
-  structure: CountyStructure,
-  extras: MetricsExtras,
-  now: () => number,
-): HubMetricsSource {
+export function hubMetricsSource(monitor: Monitor, ingest: IngestService, structure: CountyStructure, extras: MetricsExtras, now: () => number): HubMetricsSource {
   const townName = new Map(structure.towns.map((t) => [t.id, t.name]));
   const camerasPerAgent = new Map<string, number>();
   for (const c of structure.cameras) if (c.agentId) camerasPerAgent.set(c.agentId, (camerasPerAgent.get(c.agentId) ?? 0) + 1);

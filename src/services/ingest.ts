@@ -116,8 +116,6 @@ export class IngestService {
     this.counters.items += items.length;
     this.counters.refusedItems += refused.length;
     const ack: ReportAck = { seq: batch.seq, duplicate: false, accepted: items.length - refused.length, refused };
-    return this.log
-      .submit(this.monitor.drainTransitions(), { agentId, seq: batch.seq, receivedAt: now, accepted: ack.accepted, refused: refused.length })
-      .then(() => ack);
+    return this.log.submit(this.monitor.drainTransitions(), { agentId, seq: batch.seq, receivedAt: now, accepted: ack.accepted, refused: refused.length }).then(() => ack);
   }
 }

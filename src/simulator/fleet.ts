@@ -12,16 +12,7 @@ import { createOnvifHttp } from './onvif-http.ts';
 import { serveRtsp } from './rtsp-session.ts';
 import { SimCamera } from './sim-camera.ts';
 import { hostFor } from './specs.ts';
-import {
-  emptyCounters,
-  type ActiveFault,
-  type CameraCounters,
-  type EffectiveState,
-  type FaultKind,
-  type FaultParams,
-  type FaultTarget,
-  type SimCameraSpec,
-} from './types.ts';
+import { emptyCounters, type ActiveFault, type CameraCounters, type EffectiveState, type FaultKind, type FaultParams, type FaultTarget, type SimCameraSpec } from './types.ts';
 
 const log = createLogger('simulator');
 

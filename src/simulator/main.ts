@@ -36,9 +36,7 @@ async function main(): Promise<void> {
       'exit-with-parent': { type: 'boolean' },
     },
   });
-  const scenario: Scenario = values.scenario
-    ? parseScenario(readFileSync(values.scenario, 'utf8'))
-    : { seed: 1, demo: false, faults: [] };
+  const scenario: Scenario = values.scenario ? parseScenario(readFileSync(values.scenario, 'utf8')) : { seed: 1, demo: false, faults: [] };
   const seed = values.seed !== undefined ? Number(values.seed) : scenario.seed;
   // --specs FILE: simulate exactly these cameras (JSON SimCameraSpec[]: the demo county's own list)
   const specs: SimCameraSpec[] = values.specs

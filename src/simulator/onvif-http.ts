@@ -108,20 +108,43 @@ function soap(camera: SimCamera, xml: string, res: ServerResponse): void {
   const id = camera.identity();
   switch (action) {
     case 'GetDeviceInformation':
-      return send(res, 200, SOAP_TYPE, camera.cached(action, () => tpl.deviceInformation(camera.code)));
+      return send(
+        res,
+        200,
+        SOAP_TYPE,
+        camera.cached(action, () => tpl.deviceInformation(camera.code)),
+      );
     case 'GetCapabilities':
-      return send(res, 200, SOAP_TYPE, camera.cached(action, () => tpl.capabilities(id)));
+      return send(
+        res,
+        200,
+        SOAP_TYPE,
+        camera.cached(action, () => tpl.capabilities(id)),
+      );
     case 'GetServices':
-      return send(res, 200, SOAP_TYPE, camera.cached(action, () => tpl.services(id)));
+      return send(
+        res,
+        200,
+        SOAP_TYPE,
+        camera.cached(action, () => tpl.services(id)),
+      );
     case 'GetProfiles':
-      return send(res, 200, SOAP_TYPE, camera.cached(action, () => tpl.profiles()));
+      return send(
+        res,
+        200,
+        SOAP_TYPE,
+        camera.cached(action, () => tpl.profiles()),
+      );
     case 'GetSnapshotUri':
-      return send(res, 200, SOAP_TYPE, camera.cached(action, () => tpl.snapshotUri(id)));
+      return send(
+        res,
+        200,
+        SOAP_TYPE,
+        camera.cached(action, () => tpl.snapshotUri(id)),
+      );
     case 'GetStreamUri': {
       const token = PROFILE_TOKEN_RE.exec(xml)?.[1] ?? 'Profile_1';
-      const body = tpl.PROFILES.some((p) => p.token === token)
-        ? camera.cached(`${action}:${token}`, () => tpl.streamUri(id, token) ?? '')
-        : null;
+      const body = tpl.PROFILES.some((p) => p.token === token) ? camera.cached(`${action}:${token}`, () => tpl.streamUri(id, token) ?? '') : null;
       return body === null ? send(res, 400, SOAP_TYPE, tpl.NO_PROFILE_FAULT) : send(res, 200, SOAP_TYPE, body);
     }
     default:
@@ -138,12 +161,7 @@ function authorised(camera: SimCamera, xml: string, action: string): boolean {
 
 function snapshot(camera: SimCamera, req: IncomingMessage, res: ServerResponse, nonces: NonceIssuer): void {
   const cred = camera.credentials();
-  const ok = verifyAuthorization(
-    req.headers.authorization,
-    { ...cred, realm: camera.realm },
-    req.method ?? 'GET',
-    (n) => nonces.valid(camera.code, n),
-  );
+  const ok = verifyAuthorization(req.headers.authorization, { ...cred, realm: camera.realm }, req.method ?? 'GET', (n) => nonces.valid(camera.code, n));
   if (!ok) {
     camera.counters.snapshotAuthFailures++;
     return send(res, 401, 'text/html', '<html><body>401 Unauthorized</body></html>', {

@@ -32,18 +32,20 @@ export const envelope = (body: string): string => ENVELOPE_OPEN + body + ENVELOP
 
 function fault(code: 'env:Sender' | 'env:Receiver', subcode: string, reason: string): string {
   return envelope(
-    '<env:Fault><env:Code><env:Value>' + code + '</env:Value>' +
-      '<env:Subcode><env:Value>' + subcode + '</env:Value></env:Subcode></env:Code>' +
-      '<env:Reason><env:Text xml:lang="en">' + reason + '</env:Text></env:Reason></env:Fault>',
+    '<env:Fault><env:Code><env:Value>' +
+      code +
+      '</env:Value>' +
+      '<env:Subcode><env:Value>' +
+      subcode +
+      '</env:Value></env:Subcode></env:Code>' +
+      '<env:Reason><env:Text xml:lang="en">' +
+      reason +
+      '</env:Text></env:Reason></env:Fault>',
   );
 }
 
 /** As the TRENDnet (Hikvision OEM) capture: sent with HTTP 400. */
-export const NOT_AUTHORIZED_FAULT = fault(
-  'env:Sender',
-  'ter:NotAuthorized',
-  'The action requested requires authorization and the sender is not authorized',
-);
+export const NOT_AUTHORIZED_FAULT = fault('env:Sender', 'ter:NotAuthorized', 'The action requested requires authorization and the sender is not authorized');
 export const ACTION_NOT_SUPPORTED_FAULT = fault('env:Receiver', 'ter:ActionNotSupported', 'Optional Action Not Implemented');
 export const WELL_FORMED_FAULT = fault('env:Sender', 'ter:WellFormed', 'The message is not well-formed');
 export const NO_PROFILE_FAULT = fault('env:Sender', 'ter:InvalidArgVal', 'The requested profile token ProfileToken does not exist');
@@ -55,10 +57,20 @@ const TZ_OFFSET_MS = 8 * 3_600_000;
 function dateTimeXml(ms: number): string {
   const d = new Date(ms);
   return (
-    '<tt:Time><tt:Hour>' + d.getUTCHours() + '</tt:Hour><tt:Minute>' + d.getUTCMinutes() +
-    '</tt:Minute><tt:Second>' + d.getUTCSeconds() + '</tt:Second></tt:Time>' +
-    '<tt:Date><tt:Year>' + d.getUTCFullYear() + '</tt:Year><tt:Month>' + (d.getUTCMonth() + 1) +
-    '</tt:Month><tt:Day>' + d.getUTCDate() + '</tt:Day></tt:Date>'
+    '<tt:Time><tt:Hour>' +
+    d.getUTCHours() +
+    '</tt:Hour><tt:Minute>' +
+    d.getUTCMinutes() +
+    '</tt:Minute><tt:Second>' +
+    d.getUTCSeconds() +
+    '</tt:Second></tt:Time>' +
+    '<tt:Date><tt:Year>' +
+    d.getUTCFullYear() +
+    '</tt:Year><tt:Month>' +
+    (d.getUTCMonth() + 1) +
+    '</tt:Month><tt:Day>' +
+    d.getUTCDate() +
+    '</tt:Day></tt:Date>'
   );
 }
 
@@ -67,9 +79,15 @@ export function systemDateAndTime(cameraNowMs: number): string {
   return envelope(
     '<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime>' +
       '<tt:DateTimeType>Manual</tt:DateTimeType><tt:DaylightSavings>false</tt:DaylightSavings>' +
-      '<tt:TimeZone><tt:TZ>' + TZ_POSIX + '</tt:TZ></tt:TimeZone>' +
-      '<tt:UTCDateTime>' + dateTimeXml(cameraNowMs) + '</tt:UTCDateTime>' +
-      '<tt:LocalDateTime>' + dateTimeXml(cameraNowMs + TZ_OFFSET_MS) + '</tt:LocalDateTime>' +
+      '<tt:TimeZone><tt:TZ>' +
+      TZ_POSIX +
+      '</tt:TZ></tt:TimeZone>' +
+      '<tt:UTCDateTime>' +
+      dateTimeXml(cameraNowMs) +
+      '</tt:UTCDateTime>' +
+      '<tt:LocalDateTime>' +
+      dateTimeXml(cameraNowMs + TZ_OFFSET_MS) +
+      '</tt:LocalDateTime>' +
       '</tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>',
   );
 }
@@ -94,11 +112,21 @@ export function deviceInformation(code: string): string {
   const d = deviceInfoFor(code);
   return envelope(
     '<tds:GetDeviceInformationResponse>' +
-      '<tds:Manufacturer>' + d.manufacturer + '</tds:Manufacturer>' +
-      '<tds:Model>' + d.model + '</tds:Model>' +
-      '<tds:FirmwareVersion>' + d.firmware + '</tds:FirmwareVersion>' +
-      '<tds:SerialNumber>' + d.serial + '</tds:SerialNumber>' +
-      '<tds:HardwareId>' + d.hardwareId + '</tds:HardwareId>' +
+      '<tds:Manufacturer>' +
+      d.manufacturer +
+      '</tds:Manufacturer>' +
+      '<tds:Model>' +
+      d.model +
+      '</tds:Model>' +
+      '<tds:FirmwareVersion>' +
+      d.firmware +
+      '</tds:FirmwareVersion>' +
+      '<tds:SerialNumber>' +
+      d.serial +
+      '</tds:SerialNumber>' +
+      '<tds:HardwareId>' +
+      d.hardwareId +
+      '</tds:HardwareId>' +
       '</tds:GetDeviceInformationResponse>',
   );
 }
@@ -109,7 +137,9 @@ export function capabilities(id: OnvifIdentity): string {
   const b = base(id);
   return envelope(
     '<tds:GetCapabilitiesResponse><tds:Capabilities>' +
-      '<tt:Device><tt:XAddr>' + b + '/onvif/device_service</tt:XAddr>' +
+      '<tt:Device><tt:XAddr>' +
+      b +
+      '/onvif/device_service</tt:XAddr>' +
       '<tt:Network><tt:IPFilter>true</tt:IPFilter><tt:ZeroConfiguration>true</tt:ZeroConfiguration>' +
       '<tt:IPVersion6>false</tt:IPVersion6><tt:DynDNS>true</tt:DynDNS></tt:Network>' +
       '<tt:System><tt:DiscoveryResolve>false</tt:DiscoveryResolve><tt:DiscoveryBye>true</tt:DiscoveryBye>' +
@@ -121,11 +151,17 @@ export function capabilities(id: OnvifIdentity): string {
       '<tt:X.509Token>false</tt:X.509Token><tt:SAMLToken>false</tt:SAMLToken>' +
       '<tt:KerberosToken>false</tt:KerberosToken><tt:RELToken>false</tt:RELToken></tt:Security>' +
       '</tt:Device>' +
-      '<tt:Events><tt:XAddr>' + b + '/onvif/Events</tt:XAddr><tt:WSSubscriptionPolicySupport>true</tt:WSSubscriptionPolicySupport>' +
+      '<tt:Events><tt:XAddr>' +
+      b +
+      '/onvif/Events</tt:XAddr><tt:WSSubscriptionPolicySupport>true</tt:WSSubscriptionPolicySupport>' +
       '<tt:WSPullPointSupport>true</tt:WSPullPointSupport>' +
       '<tt:WSPausableSubscriptionManagerInterfaceSupport>false</tt:WSPausableSubscriptionManagerInterfaceSupport></tt:Events>' +
-      '<tt:Imaging><tt:XAddr>' + b + '/onvif/Imaging</tt:XAddr></tt:Imaging>' +
-      '<tt:Media><tt:XAddr>' + b + '/onvif/media_service</tt:XAddr>' +
+      '<tt:Imaging><tt:XAddr>' +
+      b +
+      '/onvif/Imaging</tt:XAddr></tt:Imaging>' +
+      '<tt:Media><tt:XAddr>' +
+      b +
+      '/onvif/media_service</tt:XAddr>' +
       '<tt:StreamingCapabilities><tt:RTPMulticast>true</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP>' +
       '<tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities>' +
       '<tt:Extension><tt:ProfileCapabilities><tt:MaximumNumberOfProfiles>10</tt:MaximumNumberOfProfiles>' +
@@ -136,8 +172,14 @@ export function capabilities(id: OnvifIdentity): string {
 
 function service(ns: string, xaddr: string, caps: string): string {
   return (
-    '<tds:Service><tds:Namespace>' + ns + '</tds:Namespace><tds:XAddr>' + xaddr + '</tds:XAddr>' +
-    '<tds:Capabilities>' + caps + '</tds:Capabilities>' +
+    '<tds:Service><tds:Namespace>' +
+    ns +
+    '</tds:Namespace><tds:XAddr>' +
+    xaddr +
+    '</tds:XAddr>' +
+    '<tds:Capabilities>' +
+    caps +
+    '</tds:Capabilities>' +
     '<tds:Version><tt:Major>2</tt:Major><tt:Minor>10</tt:Minor></tds:Version></tds:Service>'
   );
 }
@@ -160,9 +202,12 @@ export function services(id: OnvifIdentity): string {
           '<trt:StreamingCapabilities RTPMulticast="true" RTP_TCP="true" RTP_RTSP_TCP="true" NonAggregateControl="false">' +
           '</trt:StreamingCapabilities></trt:Capabilities>',
       ) +
-      service('http://www.onvif.org/ver10/events/wsdl', b + '/onvif/Events',
+      service(
+        'http://www.onvif.org/ver10/events/wsdl',
+        b + '/onvif/Events',
         '<tev:Capabilities WSSubscriptionPolicySupport="true" WSPullPointSupport="true" ' +
-          'WSPausableSubscriptionManagerInterfaceSupport="false" MaxNotificationProducers="10" MaxPullPoints="10"></tev:Capabilities>') +
+          'WSPausableSubscriptionManagerInterfaceSupport="false" MaxNotificationProducers="10" MaxPullPoints="10"></tev:Capabilities>',
+      ) +
       service('http://www.onvif.org/ver20/imaging/wsdl', b + '/onvif/Imaging', '<timg:Capabilities ImageStabilization="false"></timg:Capabilities>') +
       '</tds:GetServicesResponse>',
   );
@@ -178,16 +223,32 @@ export function profiles(): string {
   let out = '<trt:GetProfilesResponse>';
   for (const p of PROFILES) {
     out +=
-      '<trt:Profiles token="' + p.token + '" fixed="true"><tt:Name>' + p.name + '</tt:Name>' +
+      '<trt:Profiles token="' +
+      p.token +
+      '" fixed="true"><tt:Name>' +
+      p.name +
+      '</tt:Name>' +
       '<tt:VideoSourceConfiguration token="VideoSourceToken"><tt:Name>VideoSourceConfig</tt:Name>' +
       '<tt:UseCount>2</tt:UseCount><tt:SourceToken>VideoSource_1</tt:SourceToken>' +
       '<tt:Bounds x="0" y="0" width="1920" height="1080"></tt:Bounds></tt:VideoSourceConfiguration>' +
-      '<tt:VideoEncoderConfiguration token="VideoEncoderToken_' + p.token.slice(-1) + '">' +
-      '<tt:Name>VideoEncoder_' + p.token.slice(-1) + '</tt:Name><tt:UseCount>1</tt:UseCount>' +
-      '<tt:Encoding>H264</tt:Encoding><tt:Resolution><tt:Width>' + p.width + '</tt:Width>' +
-      '<tt:Height>' + p.height + '</tt:Height></tt:Resolution><tt:Quality>3.000000</tt:Quality>' +
-      '<tt:RateControl><tt:FrameRateLimit>' + p.fps + '</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval>' +
-      '<tt:BitrateLimit>' + p.kbps + '</tt:BitrateLimit></tt:RateControl>' +
+      '<tt:VideoEncoderConfiguration token="VideoEncoderToken_' +
+      p.token.slice(-1) +
+      '">' +
+      '<tt:Name>VideoEncoder_' +
+      p.token.slice(-1) +
+      '</tt:Name><tt:UseCount>1</tt:UseCount>' +
+      '<tt:Encoding>H264</tt:Encoding><tt:Resolution><tt:Width>' +
+      p.width +
+      '</tt:Width>' +
+      '<tt:Height>' +
+      p.height +
+      '</tt:Height></tt:Resolution><tt:Quality>3.000000</tt:Quality>' +
+      '<tt:RateControl><tt:FrameRateLimit>' +
+      p.fps +
+      '</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval>' +
+      '<tt:BitrateLimit>' +
+      p.kbps +
+      '</tt:BitrateLimit></tt:RateControl>' +
       '<tt:H264><tt:GovLength>50</tt:GovLength><tt:H264Profile>Main</tt:H264Profile></tt:H264>' +
       '<tt:SessionTimeout>PT5S</tt:SessionTimeout></tt:VideoEncoderConfiguration></trt:Profiles>';
   }
@@ -196,8 +257,12 @@ export function profiles(): string {
 
 function mediaUri(uri: string, timeout: string): string {
   return (
-    '<trt:MediaUri><tt:Uri>' + uri + '</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect>' +
-    '<tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>' + timeout + '</tt:Timeout></trt:MediaUri>'
+    '<trt:MediaUri><tt:Uri>' +
+    uri +
+    '</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect>' +
+    '<tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>' +
+    timeout +
+    '</tt:Timeout></trt:MediaUri>'
   );
 }
 

@@ -108,9 +108,7 @@ async function answer(socket: Socket, camera: SimCamera, nonces: NonceIssuer, re
     return reply('501 Not Implemented');
   }
   const cred = camera.credentials();
-  const ok = verifyAuthorization(req.headers.get('authorization'), { ...cred, realm: camera.realm }, req.method, (n) =>
-    nonces.valid(camera.code, n),
-  );
+  const ok = verifyAuthorization(req.headers.get('authorization'), { ...cred, realm: camera.realm }, req.method, (n) => nonces.valid(camera.code, n));
   if (!ok) {
     camera.counters.rtspAuthFailures++;
     return reply('401 Unauthorized', [

@@ -20,7 +20,12 @@ export function colourOf(code: string): [number, number, number] {
   const x = Math.round(200 * (1 - Math.abs((hue % 2) - 1)));
   const sector = Math.floor(hue);
   const table: [number, number, number][] = [
-    [200, x, 40], [x, 200, 40], [40, 200, x], [40, x, 200], [x, 40, 200], [200, 40, x],
+    [200, x, 40],
+    [x, 200, 40],
+    [40, 200, x],
+    [40, x, 200],
+    [x, 40, 200],
+    [200, 40, x],
   ];
   return table[sector] ?? [200, 40, 40];
 }
@@ -32,7 +37,9 @@ export function renderSnapshot(code: string, second: number, index: number): Buf
   for (let y = 0; y < SNAPSHOT_HEIGHT; y++) {
     for (let x = 0; x < SNAPSHOT_WIDTH; x++) {
       const o = (y * SNAPSHOT_WIDTH + x) * 4;
-      let pr = r, pg = g, pb = b;
+      let pr = r,
+        pg = g,
+        pb = b;
       if (x >= barX && x < barX + BAR_W) {
         pr = pg = pb = 245;
       } else if (y >= 8 && y < 20 && x >= 8 && x < 8 + 16 * 12) {
@@ -59,7 +66,10 @@ export class SnapshotCache {
   /** how many frames were actually encoded (tests and benches read it) */
   encodes = 0;
 
-  constructor(private readonly code: string, private readonly index: number) {}
+  constructor(
+    private readonly code: string,
+    private readonly index: number,
+  ) {}
 
   get(now = Date.now()): Buffer {
     const s = Math.floor(now / 1000);

@@ -72,10 +72,7 @@ export function hostFor(index: number, hostBase = '127.20'): string {
  * generator that must write camera addresses into config before the fleet runs.
  * (With port 0 the ports are only known after startFleet: use fleet.endpoints() then.)
  */
-export function plannedEndpoints(
-  specs: SimCameraSpec[],
-  opts: { hostBase?: string; onvifPort: number; rtspPort: number },
-): AgentCamera[] {
+export function plannedEndpoints(specs: SimCameraSpec[], opts: { hostBase?: string; onvifPort: number; rtspPort: number }): AgentCamera[] {
   if (!(opts.onvifPort > 0 && opts.rtspPort > 0)) throw new Error('plannedEndpoints needs fixed (non-zero) ports');
   return specs.map((s, i) => {
     const host = hostFor(i, opts.hostBase);

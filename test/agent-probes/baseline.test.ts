@@ -27,7 +27,7 @@ describe('baselineProbe (ONVIF part)', () => {
     expect(r).toMatchObject({ onvifConnected: true, authOk: false, detail: 'GetDeviceInformation failed' });
   });
 
-  it('silent camera: the configured timeout applies (not onvif\'s default 120 s)', async () => {
+  it("silent camera: the configured timeout applies (not onvif's default 120 s)", async () => {
     const silent = await startSilentServer();
     try {
       const t0 = Date.now();

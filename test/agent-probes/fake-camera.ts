@@ -122,8 +122,7 @@ export interface FakeRtspOptions {
   sdp?: string;
 }
 
-export const TEST_SDP =
-  'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=Fake\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:track1\r\n';
+export const TEST_SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=Fake\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:track1\r\n';
 
 export async function startFakeRtsp(o: FakeRtspOptions): Promise<Running> {
   const requests: string[] = [];
@@ -143,7 +142,10 @@ export async function startFakeRtsp(o: FakeRtspOptions): Promise<Running> {
         const [line = '', ...rest] = head.split('\r\n');
         const [method = '', url = ''] = line.split(' ');
         const h = (n: string): string | undefined =>
-          rest.find((r) => r.toLowerCase().startsWith(n + ':'))?.slice(n.length + 1).trim();
+          rest
+            .find((r) => r.toLowerCase().startsWith(n + ':'))
+            ?.slice(n.length + 1)
+            .trim();
         const cseq = h('cseq') ?? '0';
         const authz = h('authorization');
         requests.push(authz ? `${method} ${authz}` : method);

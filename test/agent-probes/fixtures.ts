@@ -33,10 +33,16 @@ export const notAuthorizedFixture = (v: 'trendnet' | 'axis'): string =>
 export function withUtcTime(xml: string, utcMs: number): string {
   const d = new Date(utcMs);
   const set: Record<string, number> = {
-    Year: d.getUTCFullYear(), Month: d.getUTCMonth() + 1, Day: d.getUTCDate(),
-    Hour: d.getUTCHours(), Minute: d.getUTCMinutes(), Second: d.getUTCSeconds(),
+    Year: d.getUTCFullYear(),
+    Month: d.getUTCMonth() + 1,
+    Day: d.getUTCDate(),
+    Hour: d.getUTCHours(),
+    Minute: d.getUTCMinutes(),
+    Second: d.getUTCSeconds(),
   };
-  return xml.replace(/(<(?:\w+:)?UTCDateTime>)([\s\S]*?)(<\/(?:\w+:)?UTCDateTime>)/, (_m, open: string, inner: string, close: string) =>
-    open + inner.replace(/<((?:\w+:)?)(Year|Month|Day|Hour|Minute|Second)>\s*\d+\s*</g, (_x, p: string, tag: string) => `<${p}${tag}>${set[tag]}<`) + close,
+  return xml.replace(
+    /(<(?:\w+:)?UTCDateTime>)([\s\S]*?)(<\/(?:\w+:)?UTCDateTime>)/,
+    (_m, open: string, inner: string, close: string) =>
+      open + inner.replace(/<((?:\w+:)?)(Year|Month|Day|Hour|Minute|Second)>\s*\d+\s*</g, (_x, p: string, tag: string) => `<${p}${tag}>${set[tag]}<`) + close,
   );
 }

@@ -3,9 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  ffmpegGrabArgs, ffmpegMajorVersion, grabFrame, parseFfmpegMajor, resolveFfmpegPath, socketTimeoutArgs, urlWithCredentials,
-} from '../../edge-agent/frame-grab.ts';
+import { ffmpegGrabArgs, ffmpegMajorVersion, grabFrame, parseFfmpegMajor, resolveFfmpegPath, socketTimeoutArgs, urlWithCredentials } from '../../edge-agent/frame-grab.ts';
 import { startSilentServer } from './fake-camera.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fake-ffmpeg-'));

@@ -21,8 +21,7 @@ afterAll(async () => {
   await Promise.all([gst?.stop(), onvif?.close()]);
 });
 
-const cam = (password = PASSWORD) =>
-  loopbackCamera({ onvifPort: onvif.port, rtspPort: gst.port, path: '/stream', password });
+const cam = (password = PASSWORD) => loopbackCamera({ onvifPort: onvif.port, rtspPort: gst.port, path: '/stream', password });
 
 describe('gst-rtsp-server (Digest)', () => {
   it('rtsp rung: right credentials → ok (DESCRIBE answered with SDP)', async () => {

@@ -24,7 +24,12 @@ describe('parseHttpResponse', () => {
     expect(() => parseHttpResponse(b('HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab'), true)).toThrow('truncated');
   });
   it('skips 100 Continue; repeated WWW-Authenticate becomes an array; non-HTTP throws', () => {
-    const r = parseHttpResponse(b('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Digest realm="a", nonce="1"\r\nWWW-Authenticate: Basic realm="a"\r\nContent-Length: 0\r\n\r\n'), false);
+    const r = parseHttpResponse(
+      b(
+        'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Digest realm="a", nonce="1"\r\nWWW-Authenticate: Basic realm="a"\r\nContent-Length: 0\r\n\r\n',
+      ),
+      false,
+    );
     expect(r?.status).toBe(401);
     expect(r?.headers['www-authenticate']).toEqual(['Digest realm="a", nonce="1"', 'Basic realm="a"']);
     expect(() => parseHttpResponse(b('RTSP/1.0 200 OK\r\n\r\n'), false)).toThrow('not HTTP');
@@ -34,7 +39,9 @@ describe('parseHttpResponse', () => {
 describe('soapPost', () => {
   it('writes a well-formed HTTP/1.1 POST with Connection: close', () => {
     const t = soapRequestText({ host: '127.0.0.1', port: 8080, path: '/onvif/device_service', body: '<é/>', timeoutMs: 1, authorization: 'Digest x' });
-    expect(t).toBe('POST /onvif/device_service HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Type: application/soap+xml; charset=utf-8\r\nContent-Length: 5\r\nConnection: close\r\nAuthorization: Digest x\r\n\r\n<é/>');
+    expect(t).toBe(
+      'POST /onvif/device_service HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Type: application/soap+xml; charset=utf-8\r\nContent-Length: 5\r\nConnection: close\r\nAuthorization: Digest x\r\n\r\n<é/>',
+    );
   });
 
   it('reads a chunked answer dribbled byte by byte, and a too-large answer fails', async () => {

@@ -119,7 +119,13 @@ describe('probeCamera', () => {
     const noFrame: RungProbe = { rung: 'frame', usesCredentials: true, run: async () => ({ outcome: 'fail', detail: 'decode error' }) };
     const r = await probeCamera(loopbackCamera({ onvifPort: onvif.port, rtspPort: rtsp.port }), { withFrame: true, probes: { frame: noFrame } });
     expect(r.fault).toBe('no_frame');
-    const boom: RungProbe = { rung: 'rtsp', usesCredentials: true, run: async () => { throw new TypeError(`rtsp://admin:${PASSWORD}@x`); } };
+    const boom: RungProbe = {
+      rung: 'rtsp',
+      usesCredentials: true,
+      run: async () => {
+        throw new TypeError(`rtsp://admin:${PASSWORD}@x`);
+      },
+    };
     const r2 = await probeCamera(loopbackCamera({ onvifPort: onvif.port, rtspPort: rtsp.port }), { probes: { rtsp: boom } });
     expect(r2.fault).toBe('stream_down');
     expect(r2.rungs[3]).toMatchObject({ rung: 'rtsp', outcome: 'fail', detail: 'TypeError' });
@@ -129,8 +135,13 @@ describe('probeCamera', () => {
   it('timeoutMs caps the whole ladder: later rungs get what is left, then time out', async () => {
     const seen: number[] = [];
     const slow = (rung: RungProbe['rung']): RungProbe => ({
-      rung, usesCredentials: false,
-      run: async (c) => { seen.push(c.timeoutMs); await new Promise((r) => setTimeout(r, 120)); return { outcome: 'ok' }; },
+      rung,
+      usesCredentials: false,
+      run: async (c) => {
+        seen.push(c.timeoutMs);
+        await new Promise((r) => setTimeout(r, 120));
+        return { outcome: 'ok' };
+      },
     });
     const probes = { tcp: slow('tcp'), onvif_time: slow('onvif_time'), onvif_auth: slow('onvif_auth'), rtsp: slow('rtsp') };
     const r = await probeCamera(loopbackCamera({}), { timeoutMs: 300, probes });
@@ -144,7 +155,14 @@ describe('probeCamera', () => {
 
   it('rung timeouts are passed to each rung', async () => {
     const seen: number[] = [];
-    const spy = (rung: RungProbe['rung']): RungProbe => ({ rung, usesCredentials: false, run: async (c) => (seen.push(c.timeoutMs), { outcome: 'ok' }) });
+    const spy = (rung: RungProbe['rung']): RungProbe => ({
+      rung,
+      usesCredentials: false,
+      run: async (c) => {
+        seen.push(c.timeoutMs);
+        return { outcome: 'ok' };
+      },
+    });
     await probeCamera(loopbackCamera({}), {
       withFrame: true,
       timeouts: { tcp: 11, onvif_time: 22, onvif_auth: 33, rtsp: 44, frame: 55 },

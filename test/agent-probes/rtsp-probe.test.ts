@@ -100,7 +100,16 @@ describe('rtsp rung', () => {
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    running.push({ port: 0, requests: [], connections: () => 0, close: () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }) });
+    running.push({
+      port: 0,
+      requests: [],
+      connections: () => 0,
+      close: () =>
+        new Promise((r) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => r());
+        }),
+    });
     const t0 = Date.now();
     const r = await probeRtsp(ctx((server.address() as AddressInfo).port, {}, 400));
     expect(r).toEqual({ outcome: 'timeout', detail: 'timeout' });

@@ -70,7 +70,12 @@ describe('SOAP faults', () => {
     }
   });
   it('other faults are not auth failures; 401 always is', () => {
-    for (const [v, f] of [['axis', 'GetServices.Error.xml'], ['hikvision', 'GetServices.Error.xml'], ['trendnet', 'GetServices.Error.xml'], ['milesight', 'soap_fault.xml']] as const) {
+    for (const [v, f] of [
+      ['axis', 'GetServices.Error.xml'],
+      ['hikvision', 'GetServices.Error.xml'],
+      ['trendnet', 'GetServices.Error.xml'],
+      ['milesight', 'soap_fault.xml'],
+    ] as const) {
       expect(isAuthFailure(500, onvifFixture(v, f))).toBe(false);
     }
     expect(soapFaultCodes(onvifFixture('milesight', 'soap_fault.xml'))).toEqual(['env:Sender', 'ter:InvalidArgVal', 'ter:NoProfile']);
@@ -105,8 +110,15 @@ describe('captures served over loopback HTTP', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const cam = (path: string) => ({
-    code: 'c1', host: '127.0.0.1', onvifPort: port, onvifPath: path, rtspPort: 1,
-    rtspUrl: 'rtsp://127.0.0.1/x', username: 'admin', password: 'S3cret!pw', siteId: null,
+    code: 'c1',
+    host: '127.0.0.1',
+    onvifPort: port,
+    onvifPath: path,
+    rtspPort: 1,
+    rtspUrl: 'rtsp://127.0.0.1/x',
+    username: 'admin',
+    password: 'S3cret!pw',
+    siteId: null,
   });
 
   it.each(VENDORS)('%s: onvif_time ok, offset = capture time − now', async (v) => {

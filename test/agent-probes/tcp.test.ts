@@ -7,17 +7,22 @@ import { startSilentServer } from './fake-camera.ts';
 
 /** A loopback listener with backlog 0 that never accepts: after one filler, SYNs go unanswered. */
 async function fullBacklog(): Promise<{ port: number; stop: () => void }> {
-  const py = spawn('/usr/bin/python3', ['-c', [
-    'import socket, time',
-    "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
-    'print(s.getsockname()[1], flush=True)',
-    'time.sleep(30)',
-  ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const py = spawn(
+    '/usr/bin/python3',
+    ['-c', ['import socket, time', "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)", 'print(s.getsockname()[1], flush=True)', 'time.sleep(30)'].join('\n')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const port = await new Promise<number>((resolve) => py.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
   const filler: Socket = connect(port, '127.0.0.1');
   filler.on('error', () => {});
   await new Promise((r) => filler.once('connect', r));
-  return { port, stop: () => { filler.destroy(); py.kill('SIGKILL'); } };
+  return {
+    port,
+    stop: () => {
+      filler.destroy();
+      py.kill('SIGKILL');
+    },
+  };
 }
 
 describe('tcp rung', () => {

@@ -17,7 +17,10 @@ async function setup(n: number) {
   hub.setCameras(cameras(n), 'v1');
   await hub.start();
   const dir = tmpDir();
-  cleanup.push(() => hub.close(), () => fs.rmSync(dir, { recursive: true, force: true }));
+  cleanup.push(
+    () => hub.close(),
+    () => fs.rmSync(dir, { recursive: true, force: true }),
+  );
   return { hub, dir };
 }
 

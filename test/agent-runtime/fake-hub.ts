@@ -99,9 +99,7 @@ export class FakeHub {
           this.processed.push(batch.seq);
           this.items.push(...batch.items);
         }
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ seq: batch.seq, duplicate, accepted: duplicate ? 0 : batch.items.length, refused: [] }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ seq: batch.seq, duplicate, accepted: duplicate ? 0 : batch.items.length, refused: [] }));
       });
       return;
     }

@@ -6,7 +6,7 @@ import { Agent } from '../../edge-agent/agent.ts';
 import { DEFAULTS, type AgentConfig } from '../../edge-agent/config.ts';
 import type { ProbeOptions } from '../../edge-agent/scheduler.ts';
 import type { AgentCamera, ProbeResult } from '../../src/protocol/probe-result.ts';
-import { FakeHub } from './fake-hub.ts';
+import type { FakeHub } from './fake-hub.ts';
 import { captureLog, result, resultId } from './fixtures.ts';
 
 export { sleep, until } from '../support/wait.ts';

@@ -31,7 +31,11 @@ function fakeProbe(clock: FakeClock, delay: (code: string, opts: ProbeOptions) =
   return { probe, calls, stats: () => ({ maxPerCamera, maxInFlight }) };
 }
 
-function setup(opts: { n: number; cycleMs?: number; timeoutMs?: number; maxConcurrent?: number; frameEvery?: number; authBackoffMs?: number }, delay: (code: string, o: ProbeOptions) => number, outcome?: (code: string, o: ProbeOptions) => ProbeResult) {
+function setup(
+  opts: { n: number; cycleMs?: number; timeoutMs?: number; maxConcurrent?: number; frameEvery?: number; authBackoffMs?: number },
+  delay: (code: string, o: ProbeOptions) => number,
+  outcome?: (code: string, o: ProbeOptions) => ProbeResult,
+) {
   const clock = new FakeClock();
   const fp = fakeProbe(clock, delay, outcome);
   const results: ProbeResult[] = [];
@@ -64,7 +68,7 @@ describe('scheduler', () => {
       const at = s.calls.filter((c) => c.code === cam.code).map((c) => c.at - s.t0);
       expect(at).toHaveLength(3);
       const due = (hashCode(cam.code) / 2 ** 32) * 30_000;
-      at.forEach((t, k) => expect(Math.abs(t - (k * 30_000 + due))).toBeLessThanOrEqual(10));
+      for (const [k, t] of at.entries()) expect(Math.abs(t - (k * 30_000 + due))).toBeLessThanOrEqual(10);
     }
     // spread: every tenth of the first cycle gets a share (≈ 20 each)
     const buckets = new Array(10).fill(0) as number[];
@@ -81,7 +85,11 @@ describe('scheduler', () => {
   });
 
   it('a cycle with 10 % of probes hanging until their timeout still starts every camera on time', async () => {
-    const hanging = new Set(cameras(100).filter((_, i) => i % 10 === 3).map((c) => c.code));
+    const hanging = new Set(
+      cameras(100)
+        .filter((_, i) => i % 10 === 3)
+        .map((c) => c.code),
+    );
     expect(hanging.size).toBe(10);
     const s = setup({ n: 100, maxConcurrent: 16, timeoutMs: 10_000 }, (code) => (hanging.has(code) ? Infinity : 200));
     s.sched.start();
@@ -105,7 +113,11 @@ describe('scheduler', () => {
 
   it('never starts a camera twice while its previous probe runs, and bounds concurrency', async () => {
     // 5 cameras take 2.5 cycles; the rest are quick; only 8 slots
-    const slow = new Set(cameras(40).slice(0, 5).map((c) => c.code));
+    const slow = new Set(
+      cameras(40)
+        .slice(0, 5)
+        .map((c) => c.code),
+    );
     const s = setup({ n: 40, cycleMs: 1000, timeoutMs: 5000, maxConcurrent: 8 }, (code) => (slow.has(code) ? 2500 : 10));
     s.sched.start();
     await s.clock.advance(9000);
@@ -119,8 +131,10 @@ describe('scheduler', () => {
 
   it('gives a camera failing auth at most one login attempt per back-off window', async () => {
     const bad = 'CAM00007';
-    const s = setup({ n: 20, cycleMs: 30_000, authBackoffMs: 600_000 }, () => 20, (code, o) =>
-      code === bad && !o.skipAuth ? result(code, 0, 'auth_failed') : result(code, 0, null),
+    const s = setup(
+      { n: 20, cycleMs: 30_000, authBackoffMs: 600_000 },
+      () => 20,
+      (code, o) => (code === bad && !o.skipAuth ? result(code, 0, 'auth_failed') : result(code, 0, null)),
     );
     s.sched.start();
     await s.clock.advance(35 * 60_000); // 35 minutes = 70 cycles

@@ -130,7 +130,7 @@ describe('rates', () => {
   it('incremental tallies equal a full recount after random traffic', () => {
     const m = mk();
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     let t = T0;
     for (let i = 0; i < 2000; i++) {
       t += 1000;

@@ -81,7 +81,10 @@ describe('dashboards are valid Grafana JSON', () => {
       const target = byUid.get(uid);
       expect(target, l).toBeDefined();
       for (const v of l.matchAll(/var-([a-zA-Z0-9_]+)=/g)) {
-        expect(target?.templating?.list.map((x) => x.name), l).toContain(v[1]);
+        expect(
+          target?.templating?.list.map((x) => x.name),
+          l,
+        ).toContain(v[1]);
       }
     }
   });
@@ -120,7 +123,13 @@ describe('every metric in a PromQL expression exists', () => {
     const county = dashboards.find((x) => x.d.uid === 'sharpeyes-county')?.d as Dashboard;
     const exprs = allPanels(county.panels).flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? ''));
     const joined = exprs.join('\n');
-    for (const n of ['sharpeyes_county_online_ratio', 'sharpeyes_town_online_ratio', 'sharpeyes_county_coverage_ratio', 'sharpeyes_tickets_open', 'county:sharpeyes_tickets_sla_breached:sum']) {
+    for (const n of [
+      'sharpeyes_county_online_ratio',
+      'sharpeyes_town_online_ratio',
+      'sharpeyes_county_coverage_ratio',
+      'sharpeyes_tickets_open',
+      'county:sharpeyes_tickets_sla_breached:sum',
+    ]) {
       expect(joined).toContain(n);
     }
   });

@@ -33,7 +33,9 @@ export interface Dashboard {
   templating?: { list: { name: string; type: string; datasource?: { uid?: string }; query?: string | { query: string }; definition?: string }[] };
 }
 
-export const files = readdirSync(DASH_DIR).filter((f) => f.endsWith('.json')).sort();
+export const files = readdirSync(DASH_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 export const dashboards = files.map((f) => ({ file: f, d: JSON.parse(readFileSync(join(DASH_DIR, f), 'utf8')) as Dashboard }));
 
 export function allPanels(ps: Panel[]): Panel[] {
@@ -63,4 +65,3 @@ export function expressions(): { where: string; names: string[] }[] {
   for (const g of ruleGroups) for (const r of g.rules) out.push({ where: `rules.yml / ${r.record ?? r.alert}`, names: metricNamesInPromQL(r.expr) });
   return out;
 }
-

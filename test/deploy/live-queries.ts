@@ -26,7 +26,6 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 const DEADLINE = Date.now() + 60_000;
 
-
 /** the agent's real registry, with one probe and one cycle recorded */
 function agentMetrics(): AgentMetrics {
   const m = new AgentMetrics(() => ({ bytes: 1024, batches: 2 }) as never);
@@ -38,17 +37,22 @@ function agentMetrics(): AgentMetrics {
 }
 
 function recordProbe(m: AgentMetrics, n: number): void {
-  m.recordProbe({ camera: 'C1', at: Date.now(), fault: null, clockOffsetMs: 0, rungs: [{ rung: 'tcp', outcome: 'ok', ms: 2 }, { rung: 'rtsp', outcome: 'ok', ms: 40 + n }] });
+  m.recordProbe({
+    camera: 'C1',
+    at: Date.now(),
+    fault: null,
+    clockOffsetMs: 0,
+    rungs: [
+      { rung: 'tcp', outcome: 'ok', ms: 2 },
+      { rung: 'rtsp', outcome: 'ok', ms: 40 + n },
+    ],
+  });
   m.recordCycle({ durationMs: 12_000, carried: n % 2, skippedBusy: 0 } as never);
 }
 
 function substitute(expr: string, town: string): string {
-  return expr
-    .replaceAll('$__rate_interval', '1m')
-    .replaceAll('$__interval', '15s')
-    .replaceAll('${__range}', '1h')
-    .replaceAll('$__range', '1h')
-    .replaceAll('$town', town);
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${__range} variable, not a template literal
+  return expr.replaceAll('$__rate_interval', '1m').replaceAll('$__interval', '15s').replaceAll('${__range}', '1h').replaceAll('$__range', '1h').replaceAll('$town', town);
 }
 
 async function main(): Promise<number> {
@@ -83,11 +87,9 @@ async function main(): Promise<number> {
         ],
       }),
     );
-    child = spawn(
-      PROMETHEUS,
-      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    child = spawn(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       if (stderr.length < 20_000) stderr += d.toString();
@@ -96,7 +98,10 @@ async function main(): Promise<number> {
     // ready, then enough scrapes and rule evaluations for rate() over 1m windows to have 2+ points
     for (;;) {
       if (Date.now() > DEADLINE) throw new Error(`prometheus not ready:\n${stderr.slice(-2000)}`);
-      const ok = await fetch(`${base}/-/ready`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${base}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -114,7 +119,9 @@ async function main(): Promise<number> {
     const failures: string[] = [];
     const empties: string[] = [];
     let count = 0;
-    for (const f of readdirSync(join(ROOT, 'dashboards')).filter((x) => x.endsWith('.json')).sort()) {
+    for (const f of readdirSync(join(ROOT, 'dashboards'))
+      .filter((x) => x.endsWith('.json'))
+      .sort()) {
       const d = JSON.parse(readFileSync(join(ROOT, 'dashboards', f), 'utf8')) as { panels: { title: string; targets?: { refId: string; expr: string }[] }[] };
       for (const p of d.panels) {
         for (const t of p.targets ?? []) {
@@ -130,7 +137,9 @@ async function main(): Promise<number> {
       }
     }
     // template variables: query_result(expr) + regex with named groups, as Grafana applies them
-    for (const f of readdirSync(join(ROOT, 'dashboards')).filter((x) => x.endsWith('.json')).sort()) {
+    for (const f of readdirSync(join(ROOT, 'dashboards'))
+      .filter((x) => x.endsWith('.json'))
+      .sort()) {
       const d = JSON.parse(readFileSync(join(ROOT, 'dashboards', f), 'utf8')) as { templating?: { list: { name: string; query?: { query: string }; regex?: string }[] } };
       for (const v of d.templating?.list ?? []) {
         const m = /^query_result\((.*)\)$/s.exec(v.query?.query ?? '');
@@ -141,7 +150,9 @@ async function main(): Promise<number> {
         // Grafana's text for one result: name{label="v", …} value timestamp (labels in Prometheus' order)
         const lines = (body.data?.result ?? []).map(({ metric, value }) => {
           const { __name__: name, ...labels } = metric;
-          return `${name ?? ''}{${Object.entries(labels).map(([k, x]) => `${k}="${x}"`).join(', ')}} ${value[1]} ${value[0] * 1000}`;
+          return `${name ?? ''}{${Object.entries(labels)
+            .map(([k, x]) => `${k}="${x}"`)
+            .join(', ')}} ${value[1]} ${value[0] * 1000}`;
         });
         const src = /^\/(.*)\/([a-z]*)$/s.exec(v.regex ?? '');
         const re = src ? new RegExp(src[1] as string, src[2]) : null;

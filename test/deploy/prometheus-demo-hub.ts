@@ -52,7 +52,9 @@ async function main(): Promise<void> {
         scrape_configs: [{ job_name: 'hub', static_configs: [{ targets: [`127.0.0.1:${hubPort}`] }] }],
       }),
     );
-    const prom = spawn(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' });
+    const prom = spawn(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`], {
+      stdio: 'ignore',
+    });
     children.push(prom);
     const hubUrl = `http://127.0.0.1:${hubPort}`;
     const promUrl = `http://127.0.0.1:${promPort}`;
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
       return v === undefined ? null : Number(v);
     };
     // the county rate exists once cameras have evidence; wait until coverage is complete
-    await waitFor('full coverage in Prometheus', async () => ((await query('sharpeyes_county_coverage_ratio')) ?? 0) > 0.99 ? true : null);
+    await waitFor('full coverage in Prometheus', async () => (((await query('sharpeyes_county_coverage_ratio')) ?? 0) > 0.99 ? true : null));
     const fromProm = await waitFor('sharpeyes_county_online_ratio in Prometheus', () => query('sharpeyes_county_online_ratio'));
     const hubText = await (await fetch(`${hubUrl}/metrics`)).text();
     const fromHub = Number(/^sharpeyes_county_online_ratio (\S+)$/m.exec(hubText)?.[1]);

@@ -3,9 +3,9 @@ import { metricNamesInPromQL, metricNamesInVariableQuery } from './promql-names.
 
 describe('metricNamesInPromQL', () => {
   it('keeps metric names, drops functions, labels, ranges and grouping clauses', () => {
-    expect(
-      metricNamesInPromQL('histogram_quantile(0.95, sum by (le, rung) (rate(sharpeyes_probe_duration_seconds_bucket{job="hub"}[$__rate_interval])))'),
-    ).toEqual(['sharpeyes_probe_duration_seconds_bucket']);
+    expect(metricNamesInPromQL('histogram_quantile(0.95, sum by (le, rung) (rate(sharpeyes_probe_duration_seconds_bucket{job="hub"}[$__rate_interval])))')).toEqual([
+      'sharpeyes_probe_duration_seconds_bucket',
+    ]);
   });
 
   it('vector matching with on/group_left and a join metric', () => {
@@ -24,6 +24,7 @@ describe('metricNamesInPromQL', () => {
   });
 
   it('strings and Grafana variables are not names; a metric after `by` clause is', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana ${b} variable inside PromQL, not a template literal
     expect(metricNamesInPromQL('label_replace(sum(a_total) by (town), "dst", "$1", "town", "(.*)") / ${b} + $c')).toEqual(['a_total']);
     expect(metricNamesInPromQL('bottomk(10, max by (grid) (sharpeyes_grid_online_ratio{town="$town"}))')).toEqual(['sharpeyes_grid_online_ratio']);
   });

@@ -11,9 +11,15 @@ const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'inf', 'nan', 'offset',
 export function metricNamesInPromQL(expr: string): string[] {
   let s = expr;
   // Grafana variables: ${var}, ${var:format}, $var, $__rate_interval, [[var]]
-  s = s.replace(/\$\{[^}]*\}/g, ' ').replace(/\$\w+/g, ' ').replace(/\[\[[^\]]*\]\]/g, ' ');
+  s = s
+    .replace(/\$\{[^}]*\}/g, ' ')
+    .replace(/\$\w+/g, ' ')
+    .replace(/\[\[[^\]]*\]\]/g, ' ');
   // string literals (label values, label_replace arguments, regexes)
-  s = s.replace(/"(?:[^"\\]|\\.)*"/g, ' ').replace(/'(?:[^'\\]|\\.)*'/g, ' ').replace(/`[^`]*`/g, ' ');
+  s = s
+    .replace(/"(?:[^"\\]|\\.)*"/g, ' ')
+    .replace(/'(?:[^'\\]|\\.)*'/g, ' ')
+    .replace(/`[^`]*`/g, ' ');
   // comments
   s = s.replace(/#[^\n]*/g, ' ');
   // label matchers, ranges and subqueries

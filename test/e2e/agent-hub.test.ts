@@ -21,10 +21,33 @@ const CYCLE = 1000;
 
 function writeConfig(dir: string, fleet: Fleet): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'county.yaml'), `county: { id: e2e, name: E2E }\ntowns:\n  - id: t1\n    name: 一镇\n    kind: town\n    communities:\n      - id: v1\n        name: 一村\n        kind: village\n        grids:\n          - { id: g1, name: 一网格, kind: rural }\n          - { id: g2, name: 二网格, kind: rural }\n`);
+  writeFileSync(
+    join(dir, 'county.yaml'),
+    `county: { id: e2e, name: E2E }\ntowns:\n  - id: t1\n    name: 一镇\n    kind: town\n    communities:\n      - id: v1\n        name: 一村\n        kind: village\n        grids:\n          - { id: g1, name: 一网格, kind: rural }\n          - { id: g2, name: 二网格, kind: rural }\n`,
+  );
   writeFileSync(join(dir, 'agents.yaml'), `agents:\n  - { id: e2e, name: E2E, token: ${TOKEN}, towns: [t1] }\n`);
   writeFileSync(join(dir, 'users.yaml'), `users:\n  - { username: admin, role: admin, password: e2e-admin }\n`);
-  const rows = fleet.endpoints().map((e, i) => [e.code, `cam ${i}`, i % 2 ? 'g2' : 'g1', e.siteId ?? '', '', '', e.host, e.onvifPort, e.onvifPath, e.rtspPort, new URL(e.rtspUrl).pathname, 'hikvision', e.username, e.password, ''].join(','));
+  const rows = fleet
+    .endpoints()
+    .map((e, i) =>
+      [
+        e.code,
+        `cam ${i}`,
+        i % 2 ? 'g2' : 'g1',
+        e.siteId ?? '',
+        '',
+        '',
+        e.host,
+        e.onvifPort,
+        e.onvifPath,
+        e.rtspPort,
+        new URL(e.rtspUrl).pathname,
+        'hikvision',
+        e.username,
+        e.password,
+        '',
+      ].join(','),
+    );
   writeFileSync(join(dir, 'cameras.csv'), 'code,name,grid,site,lat,lon,host,onvif_port,onvif_path,rtsp_port,rtsp_path,vendor,username,password,agent\n' + rows.join('\n') + '\n');
 }
 
@@ -49,9 +72,25 @@ describe('agent → hub over loopback against the simulator', () => {
     t = await startTestHub('pglite', { configDir, monitor: { staleAfterMs: 60_000 } });
     await t.hub.app.listen({ port: 0, host: '127.0.0.1' });
     port = (t.hub.app.server.address() as { port: number }).port;
-    const sink = new Writable({ write: (c, _e, cb) => (agentLog.push(String(c)), cb()) });
+    const sink = new Writable({
+      write: (c, _e, cb) => {
+        agentLog.push(String(c));
+        cb();
+      },
+    });
     agent = new Agent(
-      { ...DEFAULTS, hubUrl: `http://127.0.0.1:${port}`, token: TOKEN, dataDir: mkdtempSync(join(tmpdir(), 'se-e2e-agent-')), metricsPort: null, cycleMs: CYCLE, probeTimeoutMs: 800, authBackoffMs: 4000, retryBaseMs: 100, retryMaxMs: 500 },
+      {
+        ...DEFAULTS,
+        hubUrl: `http://127.0.0.1:${port}`,
+        token: TOKEN,
+        dataDir: mkdtempSync(join(tmpdir(), 'se-e2e-agent-')),
+        metricsPort: null,
+        cycleMs: CYCLE,
+        probeTimeoutMs: 800,
+        authBackoffMs: 4000,
+        retryBaseMs: 100,
+        retryMaxMs: 500,
+      },
       { probe: probeCamera, log: createLogger('agent', sink) },
     );
     await agent.start();

@@ -30,23 +30,57 @@ describe('hub killed with SIGKILL mid-ingest (PGlite)', () => {
   const dataDir = join(dir, 'data');
 
   const startHubProcess = async (): Promise<ChildProcess> => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', configDir, '--data', dataDir, '--port', String(port)], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } });
-    await until(() => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false), 60_000, 'hub ready');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', configDir, '--data', dataDir, '--port', String(port)], {
+      cwd: ROOT,
+      stdio: 'ignore',
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    });
+    await until(
+      () =>
+        fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      60_000,
+      'hub ready',
+    );
     return child;
   };
 
   beforeAll(async () => {
     fleet = await startFleet({ cameras: makeCameraSpecs(12, { seed: 5 }), hostBase: '127.45' });
     mkdirSync(configDir, { recursive: true });
-    writeFileSync(join(configDir, 'county.yaml'), `county: { id: k, name: K }\ntowns:\n  - id: t1\n    name: 一镇\n    kind: town\n    communities:\n      - id: v1\n        name: 一村\n        kind: village\n        grids:\n          - { id: g1, name: 一网格, kind: rural }\n`);
+    writeFileSync(
+      join(configDir, 'county.yaml'),
+      `county: { id: k, name: K }\ntowns:\n  - id: t1\n    name: 一镇\n    kind: town\n    communities:\n      - id: v1\n        name: 一村\n        kind: village\n        grids:\n          - { id: g1, name: 一网格, kind: rural }\n`,
+    );
     writeFileSync(join(configDir, 'agents.yaml'), `agents:\n  - { id: k1, name: K1, token: ${TOKEN}, towns: [t1] }\n`);
     writeFileSync(join(configDir, 'users.yaml'), `users:\n  - { username: admin, role: admin, password: kill-admin }\n`);
-    const rows = fleet.endpoints().map((e, i) => [e.code, `cam ${i}`, 'g1', '', '', '', e.host, e.onvifPort, e.onvifPath, e.rtspPort, new URL(e.rtspUrl).pathname, 'hikvision', e.username, e.password, ''].join(','));
-    writeFileSync(join(configDir, 'cameras.csv'), 'code,name,grid,site,lat,lon,host,onvif_port,onvif_path,rtsp_port,rtsp_path,vendor,username,password,agent\n' + rows.join('\n') + '\n');
+    const rows = fleet
+      .endpoints()
+      .map((e, i) =>
+        [e.code, `cam ${i}`, 'g1', '', '', '', e.host, e.onvifPort, e.onvifPath, e.rtspPort, new URL(e.rtspUrl).pathname, 'hikvision', e.username, e.password, ''].join(','),
+      );
+    writeFileSync(
+      join(configDir, 'cameras.csv'),
+      'code,name,grid,site,lat,lon,host,onvif_port,onvif_path,rtsp_port,rtsp_path,vendor,username,password,agent\n' + rows.join('\n') + '\n',
+    );
     port = await freePort();
     hub = await startHubProcess();
     agent = new Agent(
-      { ...DEFAULTS, hubUrl: `http://127.0.0.1:${port}`, token: TOKEN, dataDir: join(dir, 'agent'), metricsPort: null, cycleMs: 400, probeTimeoutMs: 300, reportFlushMs: 100, retryBaseMs: 100, retryMaxMs: 400, assignmentPollMs: 1000 },
+      {
+        ...DEFAULTS,
+        hubUrl: `http://127.0.0.1:${port}`,
+        token: TOKEN,
+        dataDir: join(dir, 'agent'),
+        metricsPort: null,
+        cycleMs: 400,
+        probeTimeoutMs: 300,
+        reportFlushMs: 100,
+        retryBaseMs: 100,
+        retryMaxMs: 400,
+        assignmentPollMs: 1000,
+      },
       { probe: probeCamera, log: createLogger('agent', { write: () => true } as unknown as NodeJS.WritableStream) },
     );
     await agent.start();

@@ -15,12 +15,22 @@ describe.each(DB_KINDS)('API and scopes on %s', (kind) => {
     await post(t.hub.app, AGENT_A.token, batch(1, [result('c01', T), result('c02', T), result('c04', T)]));
     for (let i = 0; i < 3; i++) await post(t.hub.app, AGENT_A.token, batch(2 + i, [result('c03', T + i, 'unreachable')]));
     // town tb: c06..c10 online
-    await post(t.hub.app, AGENT_B.token, batch(1, ['c06', 'c07', 'c08', 'c09', 'c10'].map((c) => result(c, T))));
+    await post(
+      t.hub.app,
+      AGENT_B.token,
+      batch(
+        1,
+        ['c06', 'c07', 'c08', 'c09', 'c10'].map((c) => result(c, T)),
+      ),
+    );
   });
   afterAll(async () => t.close());
 
   it('login refuses a wrong password and unknown users alike', async () => {
-    for (const payload of [{ username: 'admin', password: 'nope' }, { username: 'ghost', password: 'x' }]) {
+    for (const payload of [
+      { username: 'admin', password: 'nope' },
+      { username: 'ghost', password: 'x' },
+    ]) {
       const r = await t.hub.app.inject({ method: 'POST', url: '/api/auth/login', payload });
       expect(r.statusCode).toBe(401);
       expect(r.json().message).toBe('wrong username or password');
@@ -82,7 +92,10 @@ describe.each(DB_KINDS)('API and scopes on %s', (kind) => {
 
   it('town ranking best and worst (红黑榜)', async () => {
     const best = (await get(t.hub.app, tokens.admin, '/api/towns/ranking?order=best')).json();
-    expect(best.ranked.map((x: { id: string; rank: number }) => [x.rank, x.id])).toEqual([[1, 'tb'], [2, 'ta']]);
+    expect(best.ranked.map((x: { id: string; rank: number }) => [x.rank, x.id])).toEqual([
+      [1, 'tb'],
+      [2, 'ta'],
+    ]);
     const worst = (await get(t.hub.app, tokens.admin, '/api/towns/ranking?order=worst')).json();
     expect(worst.ranked[0].id).toBe('ta');
     expect(worst.ranked[0].onlineRate).toBeCloseTo(3 / 4);
@@ -91,7 +104,11 @@ describe.each(DB_KINDS)('API and scopes on %s', (kind) => {
   it('one grid with its cameras and one camera with its transitions; never a password', async () => {
     const g = await get(t.hub.app, tokens.admin, '/api/grids/ga1');
     expect(g.statusCode).toBe(200);
-    expect(g.json().cameras.map((c: { code: string; state: string }) => [c.code, c.state])).toEqual([['c01', 'online'], ['c02', 'online'], ['c03', 'offline']]);
+    expect(g.json().cameras.map((c: { code: string; state: string }) => [c.code, c.state])).toEqual([
+      ['c01', 'online'],
+      ['c02', 'online'],
+      ['c03', 'offline'],
+    ]);
     const c = (await get(t.hub.app, tokens.admin, '/api/cameras/c03')).json();
     expect(c).toMatchObject({ code: 'c03', state: 'offline', fault: 'unreachable', siteId: 's1' });
     const tr = (await get(t.hub.app, tokens.admin, '/api/cameras/c03/transitions')).json();

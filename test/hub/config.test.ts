@@ -69,13 +69,20 @@ describe('configuration', () => {
   });
 
   it('an RTSP path with credentials is refused', () => {
-    const errs = broken((d) => patch(d, 'cameras.csv', 'c01,Camera 01,ga1,s1,35.90,116.40,127.0.0.1,9000,/onvif/device_service,9100,/Streaming/Channels/101', 'c01,Camera 01,ga1,s1,35.90,116.40,admin:pw@127.0.0.1,9000,/onvif/device_service,9100,/Streaming/Channels/101'));
+    const errs = broken((d) =>
+      patch(
+        d,
+        'cameras.csv',
+        'c01,Camera 01,ga1,s1,35.90,116.40,127.0.0.1,9000,/onvif/device_service,9100,/Streaming/Channels/101',
+        'c01,Camera 01,ga1,s1,35.90,116.40,admin:pw@127.0.0.1,9000,/onvif/device_service,9100,/Streaming/Channels/101',
+      ),
+    );
     expect(errs[0]).toMatch(/^cameras\.csv:2 \[host\]: .*credentials go in username\/password/);
     expect(errs.join()).not.toContain(':pw@');
   });
 
   it('CSV: quotes, commas, newlines in fields, BOM and CRLF', () => {
-    const recs = parseCsv('\ufeffa,b\r\n"x, ""y""","multi\nline"\r\n\r\nlast,')
+    const recs = parseCsv('\ufeffa,b\r\n"x, ""y""","multi\nline"\r\n\r\nlast,');
     expect(recs).toEqual([
       { line: 1, fields: ['a', 'b'] },
       { line: 2, fields: ['x, "y"', 'multi\nline'] },
@@ -91,7 +98,13 @@ describe('configuration', () => {
     expect(county.towns).toHaveLength(14);
     expect(new Set(county.communities.filter((c) => c.kind === 'community').map((c) => c.id)).size).toBe(10);
     const dir = mkdtempSync(join(tmpdir(), 'se-demo-'));
-    writeDemoConfig(dir, county, (_c, i) => ({ host: '127.0.0.1', onvifPort: 10000 + i, onvifPath: '/onvif/device_service', rtspPort: 20000 + i, rtspPath: '/Streaming/Channels/101' }));
+    writeDemoConfig(dir, county, (_c, i) => ({
+      host: '127.0.0.1',
+      onvifPort: 10000 + i,
+      onvifPath: '/onvif/device_service',
+      rtspPort: 20000 + i,
+      rtspPath: '/Streaming/Channels/101',
+    }));
     const c = loadCountyConfig(dir);
     expect(c.cameras).toHaveLength(5000);
     expect(new Set(c.cameras.map((x) => x.siteId)).size).toBeGreaterThan(1000);

@@ -98,9 +98,19 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
 
   it('a body over the size limit gets 413; other content types 415', async () => {
     const huge = JSON.stringify({ seq: 1, sentAt: 1, items: [], pad: 'x'.repeat(5 * 1024 * 1024) });
-    const r = await t.hub.app.inject({ method: 'POST', url: '/api/agent/reports', headers: { authorization: `Bearer ${AGENT_A.token}`, 'content-type': 'application/json' }, payload: huge });
+    const r = await t.hub.app.inject({
+      method: 'POST',
+      url: '/api/agent/reports',
+      headers: { authorization: `Bearer ${AGENT_A.token}`, 'content-type': 'application/json' },
+      payload: huge,
+    });
     expect(r.statusCode).toBe(413);
-    const x = await t.hub.app.inject({ method: 'POST', url: '/api/agent/reports', headers: { authorization: `Bearer ${AGENT_A.token}`, 'content-type': 'text/plain' }, payload: 'hello' });
+    const x = await t.hub.app.inject({
+      method: 'POST',
+      url: '/api/agent/reports',
+      headers: { authorization: `Bearer ${AGENT_A.token}`, 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
     expect(x.statusCode).toBe(415);
   });
 

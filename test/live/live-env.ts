@@ -39,7 +39,10 @@ export async function startLiveEnv(hostBase: string, opts: LiveOptions = {}): Pr
     const path = new URL(e.rtspUrl).pathname;
     return `${e.code},Camera ${e.code},${GRID[i]},${SITE[i]},${(35.9 + i * 0.001).toFixed(4)},${(116.4 + i * 0.001).toFixed(4)},${e.host},${e.onvifPort},${e.onvifPath},${e.rtspPort},${path},hikvision,${e.username},${e.password},`;
   });
-  writeFileSync(join(configDir, 'cameras.csv'), 'code,name,grid,site,lat,lon,host,onvif_port,onvif_path,rtsp_port,rtsp_path,vendor,username,password,agent\n' + rows.join('\n') + '\n');
+  writeFileSync(
+    join(configDir, 'cameras.csv'),
+    'code,name,grid,site,lat,lon,host,onvif_port,onvif_path,rtsp_port,rtsp_path,vendor,username,password,agent\n' + rows.join('\n') + '\n',
+  );
   const t = await startTestHub('pglite', { configDir, live: opts });
   const live: LiveParts = t.hub.live;
   await t.hub.app.listen({ port: 0, host: '127.0.0.1' });
@@ -101,7 +104,10 @@ export async function openViewer(env: LiveEnv, token: string, how: 'header' | 'm
       new Promise<HubToViewer>((resolve, reject) => {
         const hit = v.messages.find(pred);
         if (hit) return resolve(hit);
-        const timer = setTimeout(() => (ws.off('message', on), reject(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(v.messages).slice(0, 600)}`))), timeoutMs);
+        const timer = setTimeout(() => {
+          ws.off('message', on);
+          reject(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(v.messages).slice(0, 600)}`));
+        }, timeoutMs);
         const on = (data: Buffer, bin: boolean) => {
           if (bin) return;
           const m = JSON.parse(data.toString()) as HubToViewer;

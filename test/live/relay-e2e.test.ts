@@ -187,15 +187,27 @@ describe('live relay end to end', () => {
     // the agent channel wants an agent token before the upgrade
     const status = await new Promise<number>((resolve) => {
       const ws = new WebSocket(env.hubUrl.replace('http:', 'ws:') + '/api/agent/channel', { headers: { authorization: 'Bearer nope' } });
-      ws.on('unexpected-response', (_q, res) => (resolve(res.statusCode ?? 0), ws.terminate()));
-      ws.on('open', () => (resolve(101), ws.close()));
+      ws.on('unexpected-response', (_q, res) => {
+        resolve(res.statusCode ?? 0);
+        ws.terminate();
+      });
+      ws.on('open', () => {
+        resolve(101);
+        ws.close();
+      });
       ws.on('error', () => undefined);
     });
     expect(status).toBe(401);
     const user = await new Promise<number>((resolve) => {
       const ws = new WebSocket(env.hubUrl.replace('http:', 'ws:') + '/api/agent/channel', { headers: { authorization: `Bearer ${env.tokens.admin}` } });
-      ws.on('unexpected-response', (_q, res) => (resolve(res.statusCode ?? 0), ws.terminate()));
-      ws.on('open', () => (resolve(101), ws.close()));
+      ws.on('unexpected-response', (_q, res) => {
+        resolve(res.statusCode ?? 0);
+        ws.terminate();
+      });
+      ws.on('open', () => {
+        resolve(101);
+        ws.close();
+      });
       ws.on('error', () => undefined);
     });
     expect(user).toBe(401);

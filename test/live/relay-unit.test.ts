@@ -6,12 +6,29 @@ import { decodeFrame, encodeFrame, parseHubCommand, parseViewerMessage, type Hub
 const JPEG = Buffer.from([0xff, 0xd8, 1, 2, 3, 0xff, 0xd9]);
 
 function sink(id: number, buffered = 0): ViewerSink & { got: (Buffer | string)[]; buffered: number } {
-  const s = { id, got: [] as (Buffer | string)[], buffered, framesSent: 0, framesSkipped: 0, send: (d: Buffer | string) => void s.got.push(d), bufferedAmount: () => s.buffered, isOpen: () => true };
+  const s = {
+    id,
+    got: [] as (Buffer | string)[],
+    buffered,
+    framesSent: 0,
+    framesSkipped: 0,
+    send: (d: Buffer | string) => void s.got.push(d),
+    bufferedAmount: () => s.buffered,
+    isOpen: () => true,
+  };
   return s;
 }
 
 function agents(connected = true): AgentCommands & { sent: [string, HubToAgent][]; connected: boolean } {
-  const a = { sent: [] as [string, HubToAgent][], connected, isConnected: () => a.connected, send: (id: string, c: HubToAgent) => (a.sent.push([id, c]), true) };
+  const a = {
+    sent: [] as [string, HubToAgent][],
+    connected,
+    isConnected: () => a.connected,
+    send: (id: string, c: HubToAgent) => {
+      a.sent.push([id, c]);
+      return true;
+    },
+  };
   return a;
 }
 
@@ -81,7 +98,11 @@ describe('Relay', () => {
     r.onFrame('agent-a', { camera: 'c01', capturedAt: 0, seq: 1 }, JPEG);
     now = 2500;
     vi.advanceTimersByTime(2500);
-    const states = () => v.got.filter((x): x is string => typeof x === 'string').map((x) => JSON.parse(x)).filter((m) => m.type === 'state');
+    const states = () =>
+      v.got
+        .filter((x): x is string => typeof x === 'string')
+        .map((x) => JSON.parse(x))
+        .filter((m) => m.type === 'state');
     expect(states().map((m) => m.state)).toEqual(['live', 'stale']);
     const late = sink(2);
     r.subscribe(late, 'c01');

@@ -23,10 +23,18 @@ async function fakeAgent(env: LiveEnv, token: string): Promise<FakeAgent> {
   const a: FakeAgent = {
     ws,
     commands: [],
-    close: () => new Promise<void>((r) => (ws.readyState === WebSocket.CLOSED ? r() : (ws.once('close', () => r()), ws.close()))),
+    close: () =>
+      new Promise<void>((r) => {
+        if (ws.readyState === WebSocket.CLOSED) return r();
+        ws.once('close', () => r());
+        ws.close();
+      }),
   };
   ws.on('message', (d: Buffer) => a.commands.push(JSON.parse(d.toString()) as HubToAgent));
-  await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
   return a;
 }
 

@@ -112,13 +112,33 @@ describe('SnapshotSource', () => {
     });
     try {
       const src = new SnapshotSource({ timeoutMs: 8000 });
-      const r = await src.grab({ code: 'gst', host: '127.0.0.1', onvifPort: closedPort, onvifPath: '/onvif/device_service', rtspPort: gst.port, rtspUrl: gst.url, username: 'live', password: 'live-pw-123', siteId: null });
+      const r = await src.grab({
+        code: 'gst',
+        host: '127.0.0.1',
+        onvifPort: closedPort,
+        onvifPath: '/onvif/device_service',
+        rtspPort: gst.port,
+        rtspUrl: gst.url,
+        username: 'live',
+        password: 'live-pw-123',
+        siteId: null,
+      });
       expect(r.ok, JSON.stringify(r)).toBe(true);
       if (!r.ok) return;
       expect(r.via).toBe('rtsp');
       const img = jpeg.decode(r.jpeg);
       expect([img.width, img.height]).toEqual([320, 240]);
-      const bad = await new SnapshotSource({ timeoutMs: 8000 }).grab({ code: 'gst2', host: '127.0.0.1', onvifPort: closedPort, onvifPath: '/', rtspPort: gst.port, rtspUrl: gst.url, username: 'live', password: 'wrong', siteId: null });
+      const bad = await new SnapshotSource({ timeoutMs: 8000 }).grab({
+        code: 'gst2',
+        host: '127.0.0.1',
+        onvifPort: closedPort,
+        onvifPath: '/',
+        rtspPort: gst.port,
+        rtspUrl: gst.url,
+        username: 'live',
+        password: 'wrong',
+        siteId: null,
+      });
       expect(bad).toMatchObject({ ok: false, reason: 'auth' });
     } finally {
       await gst.stop();

@@ -38,7 +38,9 @@ describe('grid-worker page (/worker) in headless Chromium', () => {
       // the worker's grid ga1: c01..c03, each tile receiving frames
       await page.waitForSelector('.tile[data-camera="c03"]', { timeout: 10_000 });
       expect(await page.$$eval('.tile', (ts) => ts.map((t) => (t as HTMLElement).dataset.camera))).toEqual(['c01', 'c02', 'c03']);
-      await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('.tile')].every((t) => Number(t.dataset.frames) >= 2 && t.dataset.live === 'live'), undefined, { timeout: 10_000 });
+      await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('.tile')].every((t) => Number(t.dataset.frames) >= 2 && t.dataset.live === 'live'), undefined, {
+        timeout: 10_000,
+      });
       const size = await page.$eval('.tile[data-camera="c01"] img', (img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]);
       expect(size).toEqual([320, 180]);
       expect(await page.textContent('.tile[data-camera="c01"] .live')).toBe('实时');

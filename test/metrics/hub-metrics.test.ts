@@ -109,10 +109,7 @@ describe('online rates', () => {
 
 describe('towns, clocks, tickets, agents, ingest', () => {
   it('clock consistency = 1 − drifting/measured; absent when nothing measured', async () => {
-    const p = await scrape(
-      source({ towns: () => [town('T1', counts(1, 0), { clockMeasured: 200, clockDrifting: 4 }), town('T2', counts(1, 0))] }),
-      { driftThresholdMs: 1500 },
-    );
+    const p = await scrape(source({ towns: () => [town('T1', counts(1, 0), { clockMeasured: 200, clockDrifting: 4 }), town('T2', counts(1, 0))] }), { driftThresholdMs: 1500 });
     expect(value(p, 'sharpeyes_town_clock_consistency_ratio', { town: 'T1' })).toBeCloseTo(0.98, 12);
     expect(value(p, 'sharpeyes_town_clock_drifting_cameras', { town: 'T1' })).toBe(4);
     expect(value(p, 'sharpeyes_town_clock_measured_cameras', { town: 'T1' })).toBe(200);
@@ -215,10 +212,7 @@ describe('histograms', () => {
   });
 
   it('buckets are cumulative and end at +Inf = count', async () => {
-    const m = createHubMetrics(
-      source({ drainRungLatencies: () => [{ rung: 'tcp', outcome: 'timeout', seconds: [0.001, 0.2, 0.3, 11, 60] }] }),
-      { processMetrics: false },
-    );
+    const m = createHubMetrics(source({ drainRungLatencies: () => [{ rung: 'tcp', outcome: 'timeout', seconds: [0.001, 0.2, 0.3, 11, 60] }] }), { processMetrics: false });
     const p = parseExposition(await m.render());
     const buckets = find(p, 'sharpeyes_probe_duration_seconds_bucket', { rung: 'tcp' });
     const vals = buckets.map((b) => b.value);
@@ -283,10 +277,9 @@ describe('exposition', () => {
   });
 
   it('getMetricsAsJSON sees the same labelled values', async () => {
-    const m = createHubMetrics(
-      source({ grids: () => [grid('G1', 'T1', counts(3, 1))], drainRungLatencies: () => [{ rung: 'tcp', outcome: 'ok', seconds: [0.002] }] }),
-      { processMetrics: false },
-    );
+    const m = createHubMetrics(source({ grids: () => [grid('G1', 'T1', counts(3, 1))], drainRungLatencies: () => [{ rung: 'tcp', outcome: 'ok', seconds: [0.002] }] }), {
+      processMetrics: false,
+    });
     const json = await m.registry.getMetricsAsJSON();
     const g = json.find((x) => x.name === 'sharpeyes_grid_online_ratio');
     expect(g?.values).toEqual([{ labels: { grid: 'G1', town: 'T1', kind: 'urban' }, value: 0.75 }]);

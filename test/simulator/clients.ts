@@ -16,7 +16,10 @@ export interface HttpReply {
 }
 
 export class ClientError extends Error {
-  constructor(readonly code: string, message?: string) {
+  constructor(
+    readonly code: string,
+    message?: string,
+  ) {
     super(message ?? code);
   }
 }
@@ -26,18 +29,15 @@ export function httpRequest(
   timeoutMs = 2_000,
 ): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host: opts.host, port: opts.port, path: opts.path, method: opts.method ?? 'GET', headers: opts.headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString('utf8') });
-        });
-        res.on('error', reject);
-      },
-    );
+    const req = request({ host: opts.host, port: opts.port, path: opts.path, method: opts.method ?? 'GET', headers: opts.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString('utf8') });
+      });
+      res.on('error', reject);
+    });
     req.setTimeout(timeoutMs, () => req.destroy(new ClientError('TIMEOUT')));
     req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof ClientError ? err : new ClientError(err.code ?? 'ERROR', err.message)));
     req.end(opts.body);
@@ -47,12 +47,11 @@ export function httpRequest(
 /** SOAP 1.2 request body for `action` (device or media namespace), with an optional WS-Security header. */
 export function soapEnvelope(action: string, security?: { username: string; password: string; offsetMs?: number }, inner = ''): string {
   const ns = /Profiles|StreamUri|SnapshotUri/.test(action) ? 'http://www.onvif.org/ver10/media/wsdl' : 'http://www.onvif.org/ver10/device/wsdl';
-  const header = security
-    ? `<s:Header>${securityHeaderXml(makeUsernameToken(security.username, security.password, security.offsetMs ?? 0))}</s:Header>`
-    : '';
+  const header = security ? `<s:Header>${securityHeaderXml(makeUsernameToken(security.username, security.password, security.offsetMs ?? 0))}</s:Header>` : '';
   return (
     '<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">' +
-    header + `<s:Body><${action} xmlns="${ns}">${inner}</${action}></s:Body></s:Envelope>`
+    header +
+    `<s:Body><${action} xmlns="${ns}">${inner}</${action}></s:Body></s:Envelope>`
   );
 }
 

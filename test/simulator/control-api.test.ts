@@ -50,7 +50,12 @@ describe('control API', () => {
     const listed = (await call('GET', '/faults')).json as { scope: string; target: string; fault: string }[];
     expect(listed).toEqual([expect.objectContaining({ scope: 'site', target: site, fault: 'power' })]);
     const states = (await call('GET', '/cameras')).json as { code: string; expectedFault: string | null }[];
-    expect(states.filter((s) => s.expectedFault === 'unreachable').map((s) => s.code).sort()).toEqual(onSite.map((c) => c.code).sort());
+    expect(
+      states
+        .filter((s) => s.expectedFault === 'unreachable')
+        .map((s) => s.code)
+        .sort(),
+    ).toEqual(onSite.map((c) => c.code).sort());
     const del = await call('DELETE', `/faults/site/${encodeURIComponent(site)}/power`);
     expect(del.json).toEqual({ cleared: 1 });
     for (const c of onSite) expect(await tcpProbe(c.host, c.onvifPort)).toBe('connected');

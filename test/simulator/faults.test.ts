@@ -142,7 +142,12 @@ describe('faults, observed from the client side', () => {
   it('a camera fault overrides nothing of its neighbours; faults() lists what is set', async () => {
     await fleet.setFault({ site: 'site-B' }, 'rtsp_down');
     await fleet.setFault({ camera: 'A2' }, 'clock_skew', { seconds: 600 });
-    expect(fleet.faults().map((f) => `${f.scope}:${f.target}:${f.fault}`).sort()).toEqual(['camera:A2:clock_skew', 'site:site-B:rtsp_down']);
+    expect(
+      fleet
+        .faults()
+        .map((f) => `${f.scope}:${f.target}:${f.fault}`)
+        .sort(),
+    ).toEqual(['camera:A2:clock_skew', 'site:site-B:rtsp_down']);
     expect(fleet.state('B1').rtspListening).toBe(false);
     expect(fleet.state('A1').rtspListening).toBe(true);
     expect(fleet.state('A2').extraSkewMs).toBe(600_000);

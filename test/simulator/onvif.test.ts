@@ -81,7 +81,7 @@ describe('ONVIF device service', () => {
     await fleet.clearFault({ camera: cam.code }, 'clock_skew');
   });
 
-  it('answers GetCapabilities and GetServices with this camera\'s XAddrs', async () => {
+  it("answers GetCapabilities and GetServices with this camera's XAddrs", async () => {
     const caps = await soap(cam, 'GetCapabilities');
     expect(caps.status).toBe(200);
     expect(caps.text).toContain(`<tt:XAddr>http://${cam.host}:${cam.onvifPort}/onvif/media_service</tt:XAddr>`);
@@ -129,9 +129,8 @@ describe('ONVIF device service', () => {
       getDeviceInformation(cb: (err: Error | null, info: { manufacturer: string; firmwareVersion: unknown }) => void): void;
     }
     const device = await new Promise<OnvifCam>((resolve, reject) => {
-      const c: OnvifCam = new Cam(
-        { hostname: cam.host, port: cam.onvifPort, path: cam.onvifPath, username: cam.username, password: cam.password, timeout: 3_000 },
-        (err) => (err ? reject(err) : resolve(c)),
+      const c: OnvifCam = new Cam({ hostname: cam.host, port: cam.onvifPort, path: cam.onvifPath, username: cam.username, password: cam.password, timeout: 3_000 }, (err) =>
+        err ? reject(err) : resolve(c),
       );
     });
     const info = await new Promise<{ manufacturer: string; firmwareVersion: unknown }>((resolve, reject) =>

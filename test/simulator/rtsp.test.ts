@@ -73,7 +73,11 @@ describe('RTSP server', () => {
     const c = await RtspClient.open(cam.host, cam.rtspPort);
     c.write(`OPTIONS ${cam.rtspUrl} RTSP/1.0\r\nCSeq: 1\r\n\r\nOPTIONS ${cam.rtspUrl} RTSP/1.0\r\nCSeq: 2\r\n\r\nDESCRIBE ${cam.rtspUrl} RTSP/1.0\r\nCSeq: 3\r\n\r\n`);
     const rs = [await c.next(), await c.next(), await c.next()];
-    expect(rs.map((r) => [r.status, r.header('CSeq')])).toEqual([[200, '1'], [200, '2'], [401, '3']]);
+    expect(rs.map((r) => [r.status, r.header('CSeq')])).toEqual([
+      [200, '1'],
+      [200, '2'],
+      [401, '3'],
+    ]);
     const msg = `OPTIONS ${cam.rtspUrl} RTSP/1.0\r\nCSeq: 4\r\n\r\n`;
     for (const ch of msg) {
       c.write(ch);

@@ -71,7 +71,10 @@ describe('scenarios', () => {
     const demo = parseScenario(readFileSync('src/simulator/scenarios/demo.yaml', 'utf8'));
     expect(demo).toMatchObject({ seed: 9334, cameras: 1730, demo: { offlineShare: expect.closeTo(0.0666, 3) } });
     const sc = parseScenario('seed: 3\nfaults:\n  - { site: SITE-0001, fault: power }\n  - { camera: "X", fault: slow, ms: 800 }\n');
-    expect(sc.faults).toEqual([{ site: 'SITE-0001', fault: 'power' }, { camera: 'X', fault: 'slow', ms: 800 }]);
+    expect(sc.faults).toEqual([
+      { site: 'SITE-0001', fault: 'power' },
+      { camera: 'X', fault: 'slow', ms: 800 },
+    ]);
     expect(scenarioFaults(sc, makeCameraSpecs(5))).toHaveLength(2);
     expect(() => parseScenario('faults:\n  - { camera: X, fault: meteor }\n')).toThrow(/faults\[0\]/);
     expect(() => parseScenario('faults:\n  - { fault: power }\n')).toThrow(/camera or site/);

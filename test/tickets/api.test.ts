@@ -11,7 +11,12 @@ describe.each(DB_KINDS)('ticket API on %s', (kind) => {
   let siteTicket = 0;
   let tbTicket = 0;
   const send = (who: string, method: 'POST' | 'DELETE', url: string, payload?: unknown) =>
-    h.t.hub.app.inject({ method, url, headers: { authorization: `Bearer ${tok[who]}`, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(payload !== undefined ? { payload: JSON.stringify(payload) } : {}) });
+    h.t.hub.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${tok[who]}`, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(payload !== undefined ? { payload: JSON.stringify(payload) } : {}),
+    });
 
   beforeAll(async () => {
     h = await startTicketHub(kind);
@@ -79,7 +84,12 @@ describe.each(DB_KINDS)('ticket API on %s', (kind) => {
     const r =
       method === 'GET'
         ? await get(h.t.hub.app, tok[who]!, u)
-        : await h.t.hub.app.inject({ method: method as 'POST', url: u, headers: { ...(tok[who] ? { authorization: `Bearer ${tok[who]}` } : {}), 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+        : await h.t.hub.app.inject({
+            method: method as 'POST',
+            url: u,
+            headers: { ...(tok[who] ? { authorization: `Bearer ${tok[who]}` } : {}), 'content-type': 'application/json' },
+            payload: JSON.stringify(body),
+          });
     expect(r.statusCode).toBe(status);
     expect(r.json().message).toMatch(message);
   });
@@ -112,7 +122,12 @@ describe.each(DB_KINDS)('ticket API on %s', (kind) => {
         { fault: null, category: 'device', active: 0, resolved: 1 },
       ]),
     );
-    expect(s.openByAge).toEqual([{ bucket: '<4h', count: 2 }, { bucket: '4-24h', count: 0 }, { bucket: '1-3d', count: 0 }, { bucket: '>3d', count: 0 }]);
+    expect(s.openByAge).toEqual([
+      { bucket: '<4h', count: 2 },
+      { bucket: '4-24h', count: 0 },
+      { bucket: '1-3d', count: 0 },
+      { bucket: '>3d', count: 0 },
+    ]);
     expect(s.repairByTown).toHaveLength(1);
     expect(s.repairByTown[0]).toMatchObject({ townId: 'tb', resolved: 1 });
     expect(s.repairByCrew).toEqual([expect.objectContaining({ crew: 'crew-b', resolved: 1 })]);

@@ -38,7 +38,11 @@ describe.each(DB_KINDS)('tickets across restarts on %s', (kind) => {
     await new Promise((r) => setTimeout(r, 300));
     await h.svc().outbox.idle();
     const rows = await ticketRows(h);
-    expect(rows.map((r) => [r.kind, r.camera_codes.length])).toEqual([['camera', 1], ['camera', 1], ['site', 8]]);
+    expect(rows.map((r) => [r.kind, r.camera_codes.length])).toEqual([
+      ['camera', 1],
+      ['camera', 1],
+      ['site', 8],
+    ]);
     expect(rx.received.map((r) => `${r.body.ticket.id}:${r.body.event}`)).toEqual(['1:opened', '2:opened', '3:opened']);
 
     // and once more: a second restart changes nothing

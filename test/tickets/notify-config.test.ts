@@ -43,7 +43,23 @@ describe('notify.yaml', () => {
 });
 
 describe('robot formats', () => {
-  const ticket = { id: 7, kind: 'site', siteId: 's8', townId: 'ta', gridId: 'ga1', cameras: [{ code: 'c01' }, { code: 'c02' }], fault: 'unreachable', category: 'line_power', unstable: false, openedAt: 0, slaDueAt: 86_400_000, crews: ['crew-a'], resolvedAt: null, repairMs: null, cause: null } as unknown as Ticket;
+  const ticket = {
+    id: 7,
+    kind: 'site',
+    siteId: 's8',
+    townId: 'ta',
+    gridId: 'ga1',
+    cameras: [{ code: 'c01' }, { code: 'c02' }],
+    fault: 'unreachable',
+    category: 'line_power',
+    unstable: false,
+    openedAt: 0,
+    slaDueAt: 86_400_000,
+    crews: ['crew-a'],
+    resolvedAt: null,
+    repairMs: null,
+    cause: null,
+  } as unknown as Ticket;
   const p: NotifyPayload = { eventId: '7-1-opened', event: 'opened', at: 0, ticket };
 
   it('WeCom and DingTalk markdown; generic JSON is the event itself', () => {

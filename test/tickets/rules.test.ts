@@ -21,7 +21,16 @@ const CAMS: CameraMeta[] = [
 
 function setup(rules: TicketRules = RULES) {
   const states = new Map<string, CameraState>();
-  const engine = new TicketEngine(rules, CAMS, new Map([['t1', ['crew-1']], ['t2', ['crew-2']]]), 1, (c) => states.get(c));
+  const engine = new TicketEngine(
+    rules,
+    CAMS,
+    new Map([
+      ['t1', ['crew-1']],
+      ['t2', ['crew-2']],
+    ]),
+    1,
+    (c) => states.get(c),
+  );
   const events: string[] = [];
   const all = new Map<number, ReturnType<TicketEngine['drain']>['tickets'][number]>();
   const drain = () => {
@@ -166,7 +175,10 @@ describe('ticket rules', () => {
     expect(s.all.size).toBe(0);
     expect(s.engine.coveredCameras(T0 + 3600_000).size).toBe(0);
     // the monitor still sees them offline after the window: reconcile opens one parent
-    s.engine.reconcile([...Array(8)].map((_, i) => ({ code: `p0${i + 1}`, state: 'offline' as const, since: T0, fault: 'unreachable' as const })), T0 + 3600_000);
+    s.engine.reconcile(
+      [...Array(8)].map((_, i) => ({ code: `p0${i + 1}`, state: 'offline' as const, since: T0, fault: 'unreachable' as const })),
+      T0 + 3600_000,
+    );
     s.engine.tick(T0 + 3600_000 + 30_000);
     s.drain();
     expect(s.all.size).toBe(1);
@@ -230,7 +242,13 @@ describe('ticket rules', () => {
     const { tickets } = s.drain();
     const again = setup();
     again.engine.restore(tickets, T0 + 60_000);
-    again.engine.reconcile([{ code: 'x1', state: 'offline', since: T0, fault: 'unreachable' }, { code: 'x2', state: 'offline', since: T0, fault: 'unreachable' }], T0 + 60_000);
+    again.engine.reconcile(
+      [
+        { code: 'x1', state: 'offline', since: T0, fault: 'unreachable' },
+        { code: 'x2', state: 'offline', since: T0, fault: 'unreachable' },
+      ],
+      T0 + 60_000,
+    );
     again.drain();
     expect([...again.all.values()].map((t) => t.cameras[0]!.code)).toEqual(['x2']); // x1 kept its ticket
     expect(again.all.get(2)).toBeDefined(); // numbering continues after the restored ticket

@@ -61,7 +61,15 @@ export async function startTicketHub(kind: DbKind, webhookUrl?: string, format =
         if (!mine.length) continue;
         const s = (seq.get(agent.id) ?? (await lastSeq(t, agent.id))) + 1;
         seq.set(agent.id, s);
-        const r = await post(t.hub.app, agent.token, batch(s, mine.map((c) => result(c, clock.now, fault)), clock.now));
+        const r = await post(
+          t.hub.app,
+          agent.token,
+          batch(
+            s,
+            mine.map((c) => result(c, clock.now, fault)),
+            clock.now,
+          ),
+        );
         if (r.statusCode !== 200) throw new Error(`report: ${r.statusCode} ${r.body}`);
       }
       await svc().flush();
@@ -83,6 +91,7 @@ export async function takeDown(h: TicketHub, cameras: string[], fault: FaultClas
 export interface Receiver {
   url: string;
   /** accepted deliveries, in order */
+  // biome-ignore lint/suspicious/noExplicitAny: webhook JSON as received, read freely by the tests
   received: { eventId: string; body: any }[];
   requests: number;
   /** answer 500 to the next n requests */

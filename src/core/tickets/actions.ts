@@ -40,7 +40,15 @@ export function comment(engine: TicketEngine, id: number, text: string, user: st
  * and the ticket closes itself on verified recovery. A worker's report on a camera
  * the monitor does not see offline (dirty lens, wrong angle) closes on the crew's word.
  */
-export function resolveByCrew(engine: TicketEngine, id: number, cause: Cause, note: string | null, user: string, now: number, stateOf: (code: string) => string | undefined): { ticket: Ticket; verification: 'done' | 'pending' } {
+export function resolveByCrew(
+  engine: TicketEngine,
+  id: number,
+  cause: Cause,
+  note: string | null,
+  user: string,
+  now: number,
+  stateOf: (code: string) => string | undefined,
+): { ticket: Ticket; verification: 'done' | 'pending' } {
   if (!CAUSES.includes(cause)) throw new TicketError('invalid', `cause must be one of ${CAUSES.join(', ')}`);
   const t = activeTicket(engine, id);
   Object.assign(t, { cause, fixReportedAt: now, fixReportedBy: user });

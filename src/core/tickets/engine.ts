@@ -301,9 +301,20 @@ export class TicketEngine {
     const c = camOf(t, code);
     Object.assign(c, { offlineSince: since, fault: fault ?? c.fault, backAt: null, backSince: null, lastOkAt: null, verified: false });
     Object.assign(t, {
-      state: 'open', resolvedAt: null, resolvedBy: null, repairMs: null, cause: null, fixReportedAt: null, fixReportedBy: null,
-      acknowledgedAt: null, acknowledgedBy: null, autoClose: true, reopenCount: t.reopenCount + 1, reopenedAt: now,
-      slaDueAt: now + this.rules.slaMs, slaBreached: false,
+      state: 'open',
+      resolvedAt: null,
+      resolvedBy: null,
+      repairMs: null,
+      cause: null,
+      fixReportedAt: null,
+      fixReportedBy: null,
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      autoClose: true,
+      reopenCount: t.reopenCount + 1,
+      reopenedAt: now,
+      slaDueAt: now + this.rules.slaMs,
+      slaBreached: false,
     });
     for (const x of t.cameras) this.recentlyResolved.delete(x.code);
     this.index(t);

@@ -17,11 +17,7 @@ export const authRoutes =
         return session;
       },
     );
-    app.get(
-      '/api/me',
-      { preHandler: requireUser(deps.auth), schema: { tags: ['auth'], security: [{ bearer: [] }], response: { 200: UserView } } },
-      async (req) => req.scope.user,
-    );
+    app.get('/api/me', { preHandler: requireUser(deps.auth), schema: { tags: ['auth'], security: [{ bearer: [] }], response: { 200: UserView } } }, async (req) => req.scope.user);
     app.post(
       '/api/auth/logout',
       { preHandler: requireUser(deps.auth), schema: { tags: ['auth'], security: [{ bearer: [] }], response: { 200: Type.Object({ ok: Type.Boolean() }) } } },

@@ -11,8 +11,13 @@ export const countyRoutes =
   async (app) => {
     const user = requireUser(deps.auth);
     const security = [{ bearer: [] }];
-    app.get('/api/summary', { preHandler: user, schema: { tags: ['rates'], summary: 'Online rate and coverage of everything in your scope, by town and grid kind', security, response: { 200: SummaryReply } } }, async (req) =>
-      deps.view.summary(req.scope),
+    app.get(
+      '/api/summary',
+      {
+        preHandler: user,
+        schema: { tags: ['rates'], summary: 'Online rate and coverage of everything in your scope, by town and grid kind', security, response: { 200: SummaryReply } },
+      },
+      async (req) => deps.view.summary(req.scope),
     );
     app.get(
       '/api/towns/ranking',
@@ -23,11 +28,20 @@ export const countyRoutes =
           summary: 'Towns ranked by online rate (红黑榜); towns with nothing monitored are listed apart',
           security,
           querystring: Type.Object(
-            { order: Type.Optional(Type.Union([Type.Literal('best'), Type.Literal('worst')])), window: Type.Optional(Type.Union([Type.Literal('now'), Type.Literal('today'), Type.Literal('month')])) },
+            {
+              order: Type.Optional(Type.Union([Type.Literal('best'), Type.Literal('worst')])),
+              window: Type.Optional(Type.Union([Type.Literal('now'), Type.Literal('today'), Type.Literal('month')])),
+            },
             { additionalProperties: false },
           ),
           response: {
-            200: Type.Object({ order: Type.String(), window: Type.String(), ranked: Type.Array(Type.Object({ rank: Type.Integer(), ...TownFigures.properties })), unranked: Type.Array(TownFigures), at: Type.Integer() }),
+            200: Type.Object({
+              order: Type.String(),
+              window: Type.String(),
+              ranked: Type.Array(Type.Object({ rank: Type.Integer(), ...TownFigures.properties })),
+              unranked: Type.Array(TownFigures),
+              at: Type.Integer(),
+            }),
           },
         },
       },
@@ -49,7 +63,16 @@ export const countyRoutes =
     );
     app.get(
       '/api/grids/:id',
-      { preHandler: user, schema: { tags: ['rates'], summary: 'One grid with its cameras', security, params: IdParam, response: { 200: Type.Object({ ...GridFigures.properties, cameras: Type.Array(CameraView) }), 404: ErrorReply } } },
+      {
+        preHandler: user,
+        schema: {
+          tags: ['rates'],
+          summary: 'One grid with its cameras',
+          security,
+          params: IdParam,
+          response: { 200: Type.Object({ ...GridFigures.properties, cameras: Type.Array(CameraView) }), 404: ErrorReply },
+        },
+      },
       async (req) => deps.view.grid(req.scope, req.params.id) ?? Promise.reject(notFound(`grid ${req.params.id}`)),
     );
     app.get(
@@ -66,7 +89,10 @@ export const countyRoutes =
           summary: "A camera's state transitions, newest first",
           security,
           params: IdParam,
-          querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })), before: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }),
+          querystring: Type.Object(
+            { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })), before: Type.Optional(Type.Integer({ minimum: 0 })) },
+            { additionalProperties: false },
+          ),
           response: { 200: Type.Object({ camera: Type.String(), items: Type.Array(TransitionView) }), 404: ErrorReply },
         },
       },

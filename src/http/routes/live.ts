@@ -8,7 +8,14 @@ import type { CountyView } from '../../services/county-view.ts';
 import { requireUser } from '../auth-hooks.ts';
 import { CameraView, ErrorReply } from '../schemas.ts';
 
-const LiveStateSchema = Type.Union([Type.Literal('waiting'), Type.Literal('live'), Type.Literal('stale'), Type.Literal('agent_offline'), Type.Literal('no_agent'), Type.Literal('idle')]);
+const LiveStateSchema = Type.Union([
+  Type.Literal('waiting'),
+  Type.Literal('live'),
+  Type.Literal('stale'),
+  Type.Literal('agent_offline'),
+  Type.Literal('no_agent'),
+  Type.Literal('idle'),
+]);
 
 export const liveRoutes =
   (deps: { auth: AuthService; view: CountyView; relay: Relay }): FastifyPluginAsyncTypebox =>
@@ -44,11 +51,14 @@ export const liveRoutes =
       async (req) => {
         const { lat, lon } = req.query;
         const radius = req.query.radius ?? 1000;
-        const items = nearbyCameras(deps.view, req.scope, lat, lon, radius, req.query.limit ?? 50).map((c) => ({ ...c, live: deps.relay.streamState(c.code)?.state ?? ('idle' as const) }));
+        const items = nearbyCameras(deps.view, req.scope, lat, lon, radius, req.query.limit ?? 50).map((c) => ({
+          ...c,
+          live: deps.relay.streamState(c.code)?.state ?? ('idle' as const),
+        }));
         return { at: Date.now(), radius, items };
       },
     );
-      app.get(
+    app.get(
       '/api/cameras/:id/snapshot',
       {
         preHandler: user,
@@ -65,4 +75,4 @@ export const liveRoutes =
         return reply.type('image/jpeg').header('x-captured-at', String(frame.capturedAt)).header('cache-control', 'no-store').send(frame.jpeg);
       },
     );
-};
+  };

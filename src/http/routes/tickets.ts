@@ -45,7 +45,9 @@ export const ticketRoutes =
       {
         preHandler: anyUser,
         schema: {
-          tags, security, summary: 'Tickets in your scope, newest first; filter by state, town, grid, class, age, SLA breached',
+          tags,
+          security,
+          summary: 'Tickets in your scope, newest first; filter by state, town, grid, class, age, SLA breached',
           querystring: Type.Object(
             {
               state: Type.Optional(lit([...TICKET_STATES, 'active'] as const)),
@@ -67,7 +69,12 @@ export const ticketRoutes =
       async (req) => {
         await svc.flush();
         const q = req.query;
-        return listTickets(svc.deps.db, scopeFilter(req.scope.user), { ...q, ...(q.min_age_h !== undefined ? { minAgeMs: q.min_age_h * 3600_000 } : {}), limit: q.limit ?? 100, offset: q.offset ?? 0 }, svc.deps.now());
+        return listTickets(
+          svc.deps.db,
+          scopeFilter(req.scope.user),
+          { ...q, ...(q.min_age_h !== undefined ? { minAgeMs: q.min_age_h * 3600_000 } : {}), limit: q.limit ?? 100, offset: q.offset ?? 0 },
+          svc.deps.now(),
+        );
       },
     );
 
@@ -76,9 +83,20 @@ export const ticketRoutes =
       {
         preHandler: anyUser,
         schema: {
-          tags, security, summary: 'Time to repair per town and crew, tickets by fault class, open tickets by age',
+          tags,
+          security,
+          summary: 'Time to repair per town and crew, tickets by fault class, open tickets by age',
           querystring: Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 366, default: 30 })) }, { additionalProperties: false }),
-          response: { 200: Type.Object({ from: Type.Integer(), repairByTown: Type.Array(Type.Unknown()), repairByCrew: Type.Array(Type.Unknown()), byClass: Type.Array(Type.Unknown()), openByAge: Type.Array(Type.Unknown()) }), ...errors },
+          response: {
+            200: Type.Object({
+              from: Type.Integer(),
+              repairByTown: Type.Array(Type.Unknown()),
+              repairByCrew: Type.Array(Type.Unknown()),
+              byClass: Type.Array(Type.Unknown()),
+              openByAge: Type.Array(Type.Unknown()),
+            }),
+            ...errors,
+          },
         },
       },
       async (req) => {
@@ -91,7 +109,13 @@ export const ticketRoutes =
 
     app.get(
       '/api/tickets/stream',
-      { schema: { tags, summary: 'Live ticket changes (Server-Sent Events); token as bearer header or ?token=', querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false }) } },
+      {
+        schema: {
+          tags,
+          summary: 'Live ticket changes (Server-Sent Events); token as bearer header or ?token=',
+          querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false }),
+        },
+      },
       async (req, reply) => {
         const token = bearer(req) ?? req.query.token;
         const user = token ? await deps.auth.userFor(token) : null;
@@ -115,11 +139,23 @@ export const ticketRoutes =
 
     app.get(
       '/api/tickets/:id',
-      { preHandler: anyUser, schema: { tags, security, summary: 'One ticket with its cameras, timeline and evidence (the probe results that opened it)', params: Id, response: { 200: Type.Object({ ticket: TicketSchema, cameras: Type.Array(Type.Unknown()), timeline: Type.Array(Type.Unknown()) }), ...errors } } },
+      {
+        preHandler: anyUser,
+        schema: {
+          tags,
+          security,
+          summary: 'One ticket with its cameras, timeline and evidence (the probe results that opened it)',
+          params: Id,
+          response: { 200: Type.Object({ ticket: TicketSchema, cameras: Type.Array(Type.Unknown()), timeline: Type.Array(Type.Unknown()) }), ...errors },
+        },
+      },
       async (req) => {
         await svc.flush();
         const ticket = await svc.visible(req.scope, req.params.id).catch(http);
-        const cameras = ticket.cameras.slice(0, 100).map((c) => deps.view.camera(req.scope, c.code)).filter((c) => c !== null);
+        const cameras = ticket.cameras
+          .slice(0, 100)
+          .map((c) => deps.view.camera(req.scope, c.code))
+          .filter((c) => c !== null);
         return { ticket, cameras, timeline: await ticketTimeline(svc.deps.db, ticket.id) };
       },
     );
@@ -133,12 +169,32 @@ export const ticketRoutes =
     );
     app.post(
       '/api/tickets/:id/assign',
-      { preHandler: crew, schema: { tags, security, summary: 'Assign to a crew member of the town', params: Id, body: Type.Object({ assignee: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }), response: { 200: ActionReply, ...errors } } },
+      {
+        preHandler: crew,
+        schema: {
+          tags,
+          security,
+          summary: 'Assign to a crew member of the town',
+          params: Id,
+          body: Type.Object({ assignee: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+          response: { 200: ActionReply, ...errors },
+        },
+      },
       async (req) => ({ ticket: await svc.act(req.scope, req.params.id, () => assign(svc.engine, req.params.id, req.body.assignee, user(req), now())).catch(http) }),
     );
     app.post(
       '/api/tickets/:id/comment',
-      { preHandler: field, schema: { tags, security, summary: 'Comment', params: Id, body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false }), response: { 200: ActionReply, ...errors } } },
+      {
+        preHandler: field,
+        schema: {
+          tags,
+          security,
+          summary: 'Comment',
+          params: Id,
+          body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false }),
+          response: { 200: ActionReply, ...errors },
+        },
+      },
       async (req) => ({ ticket: await svc.act(req.scope, req.params.id, () => comment(svc.engine, req.params.id, req.body.text, user(req), now())).catch(http) }),
     );
     app.post(
@@ -146,20 +202,30 @@ export const ticketRoutes =
       {
         preHandler: crew,
         schema: {
-          tags, security, params: Id,
-          summary: 'Resolve with a cause. Closes now if the cameras are verified back; else the cause is kept and the ticket closes itself on verified recovery (verification: pending)',
+          tags,
+          security,
+          params: Id,
+          summary:
+            'Resolve with a cause. Closes now if the cameras are verified back; else the cause is kept and the ticket closes itself on verified recovery (verification: pending)',
           body: Type.Object({ cause: lit(CAUSES), note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
           response: { 200: ActionReply, ...errors },
         },
       },
-      async (req) => svc.act(req.scope, req.params.id, () => resolveByCrew(svc.engine, req.params.id, req.body.cause, req.body.note ?? null, user(req), now(), (c) => svc.deps.monitor.cameras.get(c)?.state)).catch(http),
+      async (req) =>
+        svc
+          .act(req.scope, req.params.id, () =>
+            resolveByCrew(svc.engine, req.params.id, req.body.cause, req.body.note ?? null, user(req), now(), (c) => svc.deps.monitor.cameras.get(c)?.state),
+          )
+          .catch(http),
     );
     app.post(
       '/api/tickets/report',
       {
         preHandler: field,
         schema: {
-          tags, security, summary: 'Report a fault seen in the field (source: worker); joins the camera\'s open ticket if there is one',
+          tags,
+          security,
+          summary: "Report a fault seen in the field (source: worker); joins the camera's open ticket if there is one",
           body: Type.Object({ camera: Type.String({ minLength: 1, maxLength: 64 }), comment: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false }),
           response: { 200: Type.Object({ ticket: TicketSchema, created: Type.Boolean() }), ...errors },
         },
@@ -182,28 +248,57 @@ export const ticketRoutes =
       },
       { additionalProperties: false },
     );
-    app.get('/api/maintenance', { preHandler: anyUser, schema: { tags, security, summary: 'Maintenance windows not yet over', response: { 200: Type.Object({ items: Type.Array(Type.Unknown()) }), ...errors } } }, async () => ({
-      items: await currentWindows(svc.deps.db, now()),
-    }));
-    app.post('/api/maintenance', { preHandler: crew, schema: { tags, security, summary: 'Announce planned work (报备): no tickets, cameras out of the rate', body: WindowBody, response: { 200: Type.Unknown(), ...errors } } }, async (req) => {
-      const b = req.body;
-      if (!b.cameras?.length && !b.site && !b.grid) throw new HttpError(400, 'name cameras, a site or a grid');
-      if (b.to <= b.from) throw new HttpError(400, '`to` must be after `from`');
-      if (b.to - b.from > 14 * 86_400_000) throw new HttpError(400, 'a window may last at most 14 days');
-      const covered = [...(b.cameras ?? []), ...[...deps.view.cameraInfo.values()].filter((c) => (b.site && c.siteId === b.site) || (b.grid && c.gridId === b.grid)).map((c) => c.code)];
-      if (covered.length === 0) throw new HttpError(400, 'the window covers no camera');
-      for (const code of covered) if (!deps.view.camera(req.scope, code)) throw new HttpError(404, `camera ${code} not found`);
-      const w = await insertWindow(svc.deps.db, { cameras: b.cameras ?? [], siteId: b.site ?? null, gridId: b.grid ?? null, from: b.from, to: b.to, note: b.note, createdBy: user(req) });
-      await svc.reloadWindows();
-      return w;
-    });
-    app.delete('/api/maintenance/:id', { preHandler: crew, schema: { tags, security, summary: 'Cancel a window', params: Id, response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors } } }, async (req) => {
-      const w = (await currentWindows(svc.deps.db, now())).find((x) => x.id === req.params.id);
-      if (!w || (req.scope.user.role !== 'admin' && w.createdBy !== user(req))) throw new HttpError(404, `window ${req.params.id} not found (or not yours)`);
-      await deleteWindow(svc.deps.db, w.id);
-      await svc.reloadWindows();
-      return { ok: true };
-    });
+    app.get(
+      '/api/maintenance',
+      {
+        preHandler: anyUser,
+        schema: { tags, security, summary: 'Maintenance windows not yet over', response: { 200: Type.Object({ items: Type.Array(Type.Unknown()) }), ...errors } },
+      },
+      async () => ({
+        items: await currentWindows(svc.deps.db, now()),
+      }),
+    );
+    app.post(
+      '/api/maintenance',
+      {
+        preHandler: crew,
+        schema: { tags, security, summary: 'Announce planned work (报备): no tickets, cameras out of the rate', body: WindowBody, response: { 200: Type.Unknown(), ...errors } },
+      },
+      async (req) => {
+        const b = req.body;
+        if (!b.cameras?.length && !b.site && !b.grid) throw new HttpError(400, 'name cameras, a site or a grid');
+        if (b.to <= b.from) throw new HttpError(400, '`to` must be after `from`');
+        if (b.to - b.from > 14 * 86_400_000) throw new HttpError(400, 'a window may last at most 14 days');
+        const covered = [
+          ...(b.cameras ?? []),
+          ...[...deps.view.cameraInfo.values()].filter((c) => (b.site && c.siteId === b.site) || (b.grid && c.gridId === b.grid)).map((c) => c.code),
+        ];
+        if (covered.length === 0) throw new HttpError(400, 'the window covers no camera');
+        for (const code of covered) if (!deps.view.camera(req.scope, code)) throw new HttpError(404, `camera ${code} not found`);
+        const w = await insertWindow(svc.deps.db, {
+          cameras: b.cameras ?? [],
+          siteId: b.site ?? null,
+          gridId: b.grid ?? null,
+          from: b.from,
+          to: b.to,
+          note: b.note,
+          createdBy: user(req),
+        });
+        await svc.reloadWindows();
+        return w;
+      },
+    );
+    app.delete(
+      '/api/maintenance/:id',
+      { preHandler: crew, schema: { tags, security, summary: 'Cancel a window', params: Id, response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors } } },
+      async (req) => {
+        const w = (await currentWindows(svc.deps.db, now())).find((x) => x.id === req.params.id);
+        if (!w || (req.scope.user.role !== 'admin' && w.createdBy !== user(req))) throw new HttpError(404, `window ${req.params.id} not found (or not yours)`);
+        await deleteWindow(svc.deps.db, w.id);
+        await svc.reloadWindows();
+        return { ok: true };
+      },
+    );
 
     await app.register(crewBoardRoutes());
   };
