@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
+    // the default output, then one line per missing test peer (test/support/peers.ts)
+    reporters: ['default', './test/support/peer-report.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

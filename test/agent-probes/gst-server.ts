@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PYTHON3 } from '../support/peers.ts';
 
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../support/gst-rtsp-server.py');
 
@@ -14,7 +15,7 @@ export interface GstServer {
 
 export function startGstServer(user: string, password: string, path = '/stream'): Promise<GstServer> {
   return new Promise((resolvePromise, reject) => {
-    const child: ChildProcess = spawn('/usr/bin/python3', [SCRIPT, '--port', '0', '--user', user, '--password', password, '--path', path], {
+    const child: ChildProcess = spawn(PYTHON3, [SCRIPT, '--port', '0', '--user', user, '--password', password, '--path', path], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

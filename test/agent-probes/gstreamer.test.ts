@@ -1,29 +1,31 @@
 /**
  * Against a REAL third-party RTSP server: GStreamer's gst-rtsp-server (Digest auth only,
- * videotestsrc ! x264enc), started from test/support/gst-rtsp-server.py.
+ * videotestsrc ! x264enc), started from test/support/gst-rtsp-server.py. Needs the `gstreamer`
+ * test peer (test/support/peers.ts): skipped without it, failed with SHARPEYES_REQUIRE_PEERS=1.
  */
 import jpeg from 'jpeg-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { grabFrame } from '../../edge-agent/frame-grab.ts';
 import { probeCamera } from '../../edge-agent/ladder.ts';
 import { probeRtsp } from '../../edge-agent/probes/rtsp.ts';
+import { describeWithPeer } from '../support/peers.ts';
 import { loopbackCamera, PASSWORD } from './cam.ts';
 import { startFakeOnvif, type Running } from './fake-camera.ts';
 import { startGstServer, type GstServer } from './gst-server.ts';
 
-let gst: GstServer;
-let onvif: Running;
-beforeAll(async () => {
-  gst = await startGstServer('admin', PASSWORD);
-  onvif = await startFakeOnvif({ username: 'admin', password: PASSWORD, skewMs: 90_000 });
-}, 20_000);
-afterAll(async () => {
-  await Promise.all([gst?.stop(), onvif?.close()]);
-});
+describeWithPeer('gstreamer', 'gst-rtsp-server (Digest)', () => {
+  let gst: GstServer;
+  let onvif: Running;
+  beforeAll(async () => {
+    gst = await startGstServer('admin', PASSWORD);
+    onvif = await startFakeOnvif({ username: 'admin', password: PASSWORD, skewMs: 90_000 });
+  }, 20_000);
+  afterAll(async () => {
+    await Promise.all([gst?.stop(), onvif?.close()]);
+  });
 
-const cam = (password = PASSWORD) => loopbackCamera({ onvifPort: onvif.port, rtspPort: gst.port, path: '/stream', password });
+  const cam = (password = PASSWORD) => loopbackCamera({ onvifPort: onvif.port, rtspPort: gst.port, path: '/stream', password });
 
-describe('gst-rtsp-server (Digest)', () => {
   it('rtsp rung: right credentials → ok (DESCRIBE answered with SDP)', async () => {
     expect(await probeRtsp({ cam: cam(), timeoutMs: 3000, clockOffsetMs: null })).toEqual({ outcome: 'ok' });
   });

@@ -3,12 +3,13 @@ import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { tcpConnect } from '../../edge-agent/probes/tcp.ts';
+import { itWithPeer, PYTHON3 } from '../support/peers.ts';
 import { startSilentServer } from './fake-camera.ts';
 
 /** A loopback listener with backlog 0 that never accepts: after one filler, SYNs go unanswered. */
 async function fullBacklog(): Promise<{ port: number; stop: () => void }> {
   const py = spawn(
-    '/usr/bin/python3',
+    PYTHON3,
     ['-c', ['import socket, time', "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)", 'print(s.getsockname()[1], flush=True)', 'time.sleep(30)'].join('\n')],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -33,7 +34,7 @@ describe('tcp rung', () => {
     expect(await tcpConnect('127.0.0.1', s.port, 1000)).toEqual({ outcome: 'fail', detail: 'ECONNREFUSED' });
   });
 
-  it('SYN never answered → timeout at the rung timeout', async () => {
+  itWithPeer('python3', 'SYN never answered → timeout at the rung timeout', async () => {
     const b = await fullBacklog();
     try {
       const t0 = Date.now();

@@ -1,17 +1,16 @@
 /**
  * The agent's snapshot source against the simulator (ONVIF GetSnapshotUri + digest GET) and
- * against GStreamer's RTSP server (ffmpeg fallback): caching, sharing, back-off, size cap.
+ * against GStreamer's RTSP server (ffmpeg fallback; needs the `gstreamer` test peer, see
+ * test/support/peers.ts): caching, sharing, back-off, size cap.
  */
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SnapshotSource } from '../../edge-agent/snapshots.ts';
 import type { FrameGrabOptions, FrameGrabResult } from '../../edge-agent/frame-grab.ts';
 import { makeCameraSpecs, startFleet, type Fleet } from '../../src/simulator/index.ts';
-
-const GST_SCRIPT = resolve(import.meta.dirname, '../support/gst-rtsp-server.py');
+import { startGstServer } from '../agent-probes/gst-server.ts';
+import { itWithPeer } from '../support/peers.ts';
 
 describe('SnapshotSource', () => {
   let fleet: Fleet;
@@ -96,13 +95,7 @@ describe('SnapshotSource', () => {
     expect(await src.grab(cam(5))).toMatchObject({ ok: false, reason: 'too_large' });
   });
 
-  it('no ONVIF answer: one frame via ffmpeg from a real RTSP server (GStreamer, digest auth)', async () => {
-    if (!existsSync(GST_SCRIPT)) {
-      // the GStreamer helper is another helper's file: without it this one case has nothing to run against
-      expect(existsSync(GST_SCRIPT)).toBe(false);
-      return;
-    }
-    const { startGstServer } = await import('../agent-probes/gst-server.ts');
+  itWithPeer('gstreamer', 'no ONVIF answer: one frame via ffmpeg from a real RTSP server (GStreamer, digest auth)', { timeout: 30_000 }, async () => {
     const gst = await startGstServer('live', 'live-pw-123');
     const closedPort = await new Promise<number>((done) => {
       const s = createServer().listen(0, '127.0.0.1', () => {
@@ -143,5 +136,5 @@ describe('SnapshotSource', () => {
     } finally {
       await gst.stop();
     }
-  }, 30_000);
+  });
 });

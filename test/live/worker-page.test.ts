@@ -1,11 +1,12 @@
 /** The grid-worker page in headless Chromium: login, live tiles with frames, refusal, enlarge, report. */
 import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CommandChannel } from '../../edge-agent/command-channel.ts';
+import { CHROMIUM, describeWithPeer } from '../support/peers.ts';
 import { USERS } from '../support/tiny-county.ts';
 import { startAgentChannel, startLiveEnv, until, type LiveEnv } from './live-env.ts';
 
-describe('grid-worker page (/worker) in headless Chromium', () => {
+describeWithPeer('chromium', 'grid-worker page (/worker) in headless Chromium', () => {
   let env: LiveEnv;
   let agent: CommandChannel;
   let browser: Browser;
@@ -14,7 +15,7 @@ describe('grid-worker page (/worker) in headless Chromium', () => {
     agent = startAgentChannel(env, 'a');
     await until(() => agent.connected, 5000, 'agent connected');
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
   });

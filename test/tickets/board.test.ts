@@ -1,11 +1,12 @@
 /** The crew board in headless Chromium: log in, a new ticket appears live (SSE), acknowledge it. */
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CHROMIUM, describeWithPeer } from '../support/peers.ts';
 import { USERS } from '../support/tiny-county.ts';
 import { SITE8, startTicketHub, takeDown, type TicketHub } from './support.ts';
 
-describe('crew board (headless Chromium)', () => {
+describeWithPeer('chromium', 'crew board (headless Chromium)', () => {
   let h: TicketHub;
   let browser: Browser;
   let base = '';
@@ -14,7 +15,7 @@ describe('crew board (headless Chromium)', () => {
     await h.t.hub.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(h.t.hub.app.server.address() as AddressInfo).port}`;
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
   });
