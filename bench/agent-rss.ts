@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { Agent } from '../edge-agent/agent.ts';
 import { DEFAULTS } from '../edge-agent/config.ts';
 import { createLogger } from '../src/log.ts';
-import type { AgentCamera, ProbeResult } from '../src/protocol/probe-result.ts';
+import type { ProbeResult } from '../src/protocol/probe-result.ts';
+import type { AgentCamera } from '../src/protocol/assignment.ts';
 import { figure } from './support.ts';
 
 const quiet = createLogger('bench', { write: () => true } as unknown as NodeJS.WritableStream);

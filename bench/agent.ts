@@ -15,11 +15,11 @@ import { createInterface } from 'node:readline';
 import { Agent } from '../edge-agent/agent.ts';
 import { DEFAULTS } from '../edge-agent/config.ts';
 import { probeCamera } from '../edge-agent/ladder.ts';
-import { baselineProbe } from '../edge-agent/probes/baseline.ts';
+import { baselineProbe } from './agent-baseline.ts';
 import { createLogger } from '../src/log.ts';
-import type { AgentCamera } from '../src/protocol/probe-result.ts';
+import type { AgentCamera } from '../src/protocol/assignment.ts';
 import { makeCameraSpecs, plannedEndpoints } from '../src/simulator/index.ts';
-import { startHub } from '../src/hub.ts';
+import { startHub } from '../src/hub/start-hub.ts';
 import { figure } from './support.ts';
 
 const quiet = createLogger('bench', { write: () => true } as unknown as NodeJS.WritableStream);

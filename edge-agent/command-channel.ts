@@ -4,16 +4,17 @@
  * stops snapshot streams; each stream grabs (./snapshots.ts) at the asked rate, one grab at a
  * time, and sends binary frames back. Streams stop when the link drops: the hub re-issues its
  * starts when the agent is back. A frame is dropped, not queued, when the link is backed up.
+ * Beside an Agent (attachCommandChannel) the cameras come from the agent's assignment and the
+ * snapshots from the agent's source, which shares the agent's per-camera login guard.
  */
-import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
-import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../src/log.ts';
 import { createLogger } from '../src/log.ts';
+import type { AgentCamera } from '../src/protocol/assignment.ts';
 import { encodeFrame, parseHubCommand, type AgentToHub, type GrabFailure } from '../src/protocol/live-messages.ts';
-import type { AgentCamera } from '../src/protocol/probe-result.ts';
+import { CameraAssignment } from './assignment.ts';
 import { Backoff } from './backoff.ts';
-import { parseCameraList, type AgentConfig } from './config.ts';
+import type { AgentConfig } from './config.ts';
 import { HubLink } from './hub-link.ts';
 import { SnapshotSource, type SnapshotResult } from './snapshots.ts';
 
@@ -22,6 +23,7 @@ export interface CommandChannelOptions {
   token: string;
   /** the agent's cameras (with credentials); looked up by code when a start arrives */
   cameras: (code: string) => Promise<AgentCamera | null>;
+  /** default: a SnapshotSource with a login guard of its own; beside an Agent, the agent's (guard shared with the ladder) */
   source?: { grab(cam: AgentCamera): Promise<SnapshotResult> };
   log?: Logger;
   maxStreams?: number;
@@ -230,46 +232,37 @@ export class CommandChannel {
 }
 
 /**
- * Camera lookup from the hub's assignment (or the agent's inline list), cached; refetched
- * when a code is unknown, at most every `minRefreshMs`.
+ * Camera lookup for a command channel without an Agent beside it (tests, tools): a
+ * CameraAssignment of its own, fetched on demand; an unknown code refetches at most every
+ * `minRefreshMs`. Beside an Agent the channel reads the agent's assignment instead.
  */
 export function assignmentLookup(
   config: Pick<AgentConfig, 'hubUrl' | 'token' | 'cameras' | 'hubTimeoutMs'> & { camerasFile?: string | null },
   minRefreshMs = 5000,
 ): (code: string) => Promise<AgentCamera | null> {
-  if (config.cameras) {
-    const byCode = new Map(config.cameras.map((c) => [c.code, c]));
-    return async (code) => byCode.get(code) ?? null;
-  }
-  if (config.camerasFile) {
-    const file = config.camerasFile;
-    return async (code) => parseCameraList(parseYaml(readFileSync(file, 'utf8')), file).find((c) => c.code === code) ?? null;
-  }
-  const link = new HubLink({ hubUrl: config.hubUrl, token: config.token, timeoutMs: config.hubTimeoutMs });
-  let byCode = new Map<string, AgentCamera>();
-  let fetchedAt = 0;
-  let pending: Promise<void> | null = null;
-  return async (code) => {
-    if (!byCode.has(code) && Date.now() - fetchedAt >= minRefreshMs) {
-      pending ??= link
-        .fetchAssignment()
-        .then((a) => void (byCode = new Map(a.cameras.map((c) => [c.code, c]))))
-        .finally(() => {
-          fetchedAt = Date.now();
-          pending = null;
-        });
-      await pending.catch(() => undefined);
-    }
-    return byCode.get(code) ?? null;
-  };
+  const camerasFile = config.camerasFile ?? null;
+  const hub = config.cameras || camerasFile ? null : new HubLink({ hubUrl: config.hubUrl, token: config.token, timeoutMs: config.hubTimeoutMs });
+  const assignment = new CameraAssignment({ config: { cameras: config.cameras, camerasFile, assignmentPollMs: 30_000, dataDir: null }, hub, minRefreshMs });
+  return (code) => assignment.lookup(code);
 }
 
 /**
- * Run a command channel beside an Agent for its lifetime (one line in Agent.start()):
- * same hub and token, cameras from the assignment; stopped by agent.stop().
+ * Run a command channel beside an Agent for its lifetime (one line in Agent.start()): same hub
+ * and token, cameras from the agent's assignment, snapshots from the agent's source (its login
+ * guard); stopped by agent.stop().
  */
-export function attachCommandChannel(agent: { config: AgentConfig; stop(): Promise<void> }, log?: Logger): CommandChannel {
-  const ch = new CommandChannel({ hubUrl: agent.config.hubUrl, token: agent.config.token, cameras: assignmentLookup(agent.config), ...(log ? { log } : {}) });
+export function attachCommandChannel(
+  agent: { config: AgentConfig; snapshots: { grab(cam: AgentCamera): Promise<SnapshotResult> }; stop(): Promise<void> },
+  assignment: Pick<CameraAssignment, 'lookup'>,
+  log?: Logger,
+): CommandChannel {
+  const ch = new CommandChannel({
+    hubUrl: agent.config.hubUrl,
+    token: agent.config.token,
+    cameras: (code) => assignment.lookup(code),
+    source: agent.snapshots,
+    ...(log ? { log } : {}),
+  });
   const stop = agent.stop.bind(agent);
   agent.stop = async () => {
     await ch.close();

@@ -15,7 +15,7 @@
  *   cycleSeconds: 30
  *   probeTimeoutMs: 10000        # default min(10 s, cycle / 2)
  *   maxConcurrent: 256
- *   authBackoffSeconds: 600
+ *   authBackoffSeconds: 600      # after a refused login, no login for this long (ladder and snapshots alike)
  *   frameEvery: 0                # frame rung every N cycles, 0 = off
  *   assignmentPollSeconds: 30
  *   spoolMaxBytes: 268435456
@@ -27,7 +27,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import type { AgentCamera } from '../src/protocol/probe-result.ts';
+import type { AgentCamera } from '../src/protocol/assignment.ts';
 
 export interface AgentConfig {
   hubUrl: string;

@@ -4,14 +4,20 @@
  *   GET  {hub}/api/agent/assignment  → AgentAssignment
  * node:http / node:https with a keep-alive agent, a hard deadline per request, and a
  * bounded response size. The token is only ever put in the Authorization header.
+ * What the hub answers is validated with the protocol schemas (src/protocol/).
  * Retry pacing (back-off) belongs to the callers: the reporter and the assignment poller.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AgentAssignment, ReportAck, ReportBatch } from '../src/protocol/probe-result.ts';
+import { type AgentAssignment, checkAssignment } from '../src/protocol/assignment.ts';
+import { type ReportAck, ReportAckSchema, type ReportBatch } from '../src/protocol/probe-result.ts';
+import { checker, ProtocolError } from '../src/protocol/validate.ts';
+
+const checkAck = checker(ReportAckSchema, 'report ack');
 
 export type SendOutcome =
-  | { kind: 'ok'; ack: ReportAck }
+  /** `ackProblem`: the hub took the batch (2xx) but its acknowledgement was malformed (`ack` is then made up) */
+  | { kind: 'ok'; ack: ReportAck; ackProblem?: string }
   /** the hub refused this batch (4xx): it will never accept it, drop it */
   | { kind: 'rejected'; status: number; detail: string }
   /** hub away, 5xx, timeout, or our token refused: keep the batch, retry later */
@@ -79,10 +85,10 @@ export class HubLink implements BatchSender {
     }
     if (res.status >= 200 && res.status < 300) {
       try {
-        return { kind: 'ok', ack: JSON.parse(res.body) as ReportAck };
-      } catch {
+        return { kind: 'ok', ack: checkAck(parseJson(res.body, 'report ack')) };
+      } catch (err) {
         // the hub took it (2xx) but the body is odd: do not resend a processed batch
-        return { kind: 'ok', ack: { seq: batch.seq, duplicate: false, accepted: batch.items.length, refused: [] } };
+        return { kind: 'ok', ack: { seq: batch.seq, duplicate: false, accepted: batch.items.length, refused: [] }, ackProblem: (err as Error).message };
       }
     }
     const detail = res.body.slice(0, 300);
@@ -90,12 +96,11 @@ export class HubLink implements BatchSender {
     return { kind: 'retry', status: res.status, detail };
   }
 
+  /** The agent's assignment, validated: a malformed one throws a ProtocolError naming the problem. */
   async fetchAssignment(): Promise<AgentAssignment> {
     const res = await this.request('GET', 'api/agent/assignment');
     if (res.status !== 200) throw new HttpError(res.status, res.body.slice(0, 300));
-    const a = JSON.parse(res.body) as AgentAssignment;
-    if (!a || typeof a.version !== 'string' || !Array.isArray(a.cameras)) throw new Error('assignment: malformed body');
-    return a;
+    return checkAssignment(parseJson(res.body, 'assignment'));
   }
 
   abort(): void {
@@ -142,6 +147,14 @@ export class HubLink implements BatchSender {
       });
       req.end(payload);
     });
+  }
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProtocolError(`${what}: not JSON`);
   }
 }
 

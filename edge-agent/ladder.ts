@@ -3,12 +3,13 @@
  * Stops at the first rung that is not ok; that rung names the fault class
  * (faultClassFor); the rungs above it are reported 'skipped'.
  *
- * Lockout safety: the scheduler keeps at most one login attempt per back-off window.
- * It passes `skipAuth` while a camera is backing off (rungs that send credentials are
- * then 'skipped' with detail AUTH_BACKOFF), and reads `authFailed(result)` /
- * `loginAttempted(result)` from each result.
+ * Lockout safety: the scheduler keeps at most one login attempt per back-off window (the
+ * camera's LoginGuard, ../login-guard.ts). It passes `skipAuth` while a camera is backing off
+ * (rungs that send credentials are then 'skipped' with detail AUTH_BACKOFF), and clears the
+ * guard when `loginAccepted(result)`.
  */
-import { faultClassFor, RUNGS, type AgentCamera, type ProbeResult, type Rung, type RungResult } from '../src/protocol/probe-result.ts';
+import { faultClassFor, RUNGS, type ProbeResult, type Rung, type RungResult } from '../src/protocol/probe-result.ts';
+import type { AgentCamera } from '../src/protocol/assignment.ts';
 import { frameProbe } from './probes/frame.ts';
 import { onvifAuthProbe } from './probes/onvif-auth.ts';
 import { onvifTimeProbe } from './probes/onvif-time.ts';
@@ -97,6 +98,11 @@ export function authFailed(result: ProbeResult): boolean {
 /** Credentials were sent to the camera on this pass (counts against "one login per window"). */
 export function loginAttempted(result: ProbeResult): boolean {
   return result.rungs.some((r) => LADDER[r.rung].usesCredentials && r.outcome !== 'skipped');
+}
+
+/** The camera accepted the credentials on this pass (a rung that sent them passed): clears its login guard. */
+export function loginAccepted(result: ProbeResult): boolean {
+  return result.rungs.some((r) => LADDER[r.rung].usesCredentials && r.outcome === 'ok');
 }
 
 /** Every rung that ran was ok, and none was held back by an auth back-off (evidence of 'online'). */

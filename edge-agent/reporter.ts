@@ -10,84 +10,14 @@
  *   wire is always the seq order, and every batch is either acknowledged, refused (4xx,
  *   dropped and counted), or on disk.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { ProbeResult, ReportBatch } from '../src/protocol/probe-result.ts';
 import { createLogger, type Logger } from '../src/log.ts';
 import { Backoff } from './backoff.ts';
 import type { BatchSender } from './hub-link.ts';
 import type { AgentMetrics } from './metrics.ts';
-import { systemClock, type Clock, type TimerHandle } from './scheduler.ts';
+import { systemClock, type Clock, type TimerHandle } from './clock.ts';
+import type { SeqStore } from './seq-store.ts';
 import type { Spool } from './spool.ts';
-
-/**
- * Persisted seq counter. The file holds a reservation: every seq below it may have been
- * used. Reserving `block` seqs per fsync keeps disk writes rare; a crash leaves a gap
- * (harmless: the hub only needs seqs to increase), a clean close writes the exact next seq.
- */
-export class SeqStore {
-  private nextSeq: number;
-  private reserved: number;
-
-  constructor(
-    private readonly file: string,
-    minNext = 1,
-    private readonly block = 1000,
-  ) {
-    let stored = 0;
-    try {
-      stored = Number(fs.readFileSync(file, 'utf8').trim()) || 0;
-    } catch {
-      stored = 0;
-    }
-    this.nextSeq = Math.max(1, stored, minNext);
-    this.reserved = this.nextSeq;
-  }
-
-  take(): number {
-    if (this.nextSeq >= this.reserved) {
-      this.reserved = this.nextSeq + this.block;
-      this.persist(this.reserved);
-    }
-    return this.nextSeq++;
-  }
-
-  /** Never hand out a seq below `next` (the hub has seen up to next − 1). Returns true if it moved. */
-  advanceTo(next: number): boolean {
-    if (next <= this.nextSeq) return false;
-    this.nextSeq = next;
-    this.reserved = next; // the next take() persists a fresh reservation above it
-    return true;
-  }
-
-  get peekNext(): number {
-    return this.nextSeq;
-  }
-
-  close(): void {
-    this.persist(this.nextSeq);
-    this.reserved = this.nextSeq;
-  }
-
-  private persist(v: number): void {
-    const tmp = this.file + '.tmp';
-    const fd = fs.openSync(tmp, 'w', 0o600);
-    try {
-      fs.writeSync(fd, String(v));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, this.file);
-    try {
-      const dfd = fs.openSync(path.dirname(this.file), 'r');
-      fs.fsyncSync(dfd);
-      fs.closeSync(dfd);
-    } catch {
-      /* directory fsync is best effort (not on every platform) */
-    }
-  }
-}
 
 export interface ReporterOptions {
   hub: BatchSender;
@@ -118,6 +48,7 @@ export class Reporter {
   private stopped = false;
   private hubDown = false;
   private draining = false;
+  private oddAcks = 0;
   readonly counters = { batches: 0, sent: 0, duplicates: 0, rejected: 0, transientErrors: 0, itemsSent: 0 };
 
   constructor(private readonly opts: ReporterOptions) {
@@ -244,6 +175,9 @@ export class Reporter {
         this.counters.sent++;
         this.counters.itemsSent += batch.items.length;
         if (out.ack.duplicate) this.counters.duplicates++;
+        if (out.ackProblem !== undefined && ++this.oddAcks <= 10) {
+          this.log.warn({ seq: batch.seq, problem: out.ackProblem }, 'hub took the batch but its acknowledgement is malformed');
+        }
         this.opts.metrics?.reportsSent.inc();
         this.opts.metrics?.reportItemsSent.inc(batch.items.length);
       }

@@ -10,23 +10,16 @@
  *   that overstays 2× its timeout).
  * - A camera whose previous probe is still running (or still queued) is skipped, never
  *   started twice.
- * - Auth back-off (lockout safety): after an `auth_failed` from a probe that logged in, the
- *   camera gets `skipAuth: true` probes until the window ends: one login per window.
+ * - Auth back-off (lockout safety): the camera's LoginGuard (shared with the snapshot source)
+ *   decides; after an `auth_failed` from a probe that logged in, the camera gets
+ *   `skipAuth: true` probes until the window ends: one login per window.
  * - Frame rung every `frameEvery` cycles (0 = never), staggered per camera.
  */
-import type { AgentCamera, ProbeResult } from '../src/protocol/probe-result.ts';
-
-export type TimerHandle = unknown;
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+import type { ProbeResult } from '../src/protocol/probe-result.ts';
+import type { AgentCamera } from '../src/protocol/assignment.ts';
+import { systemClock, type Clock, type TimerHandle } from './clock.ts';
+import { loginAccepted } from './ladder.ts';
+import { LoginGuard } from './login-guard.ts';
 
 export interface ProbeOptions {
   timeoutMs: number;
@@ -59,6 +52,9 @@ export interface SchedulerOptions {
   cycleMs?: number;
   probeTimeoutMs?: number;
   maxConcurrent?: number;
+  /** the agent's per-camera login guard (shared with the snapshot source) */
+  guard?: LoginGuard;
+  /** back-off window of the scheduler's own guard, when none is given */
   authBackoffMs?: number;
   frameEvery?: number;
   /** granularity of the dispatch timer */
@@ -71,8 +67,6 @@ interface Slot {
   phase: number;
   running: boolean;
   queued: boolean;
-  /** login attempts are allowed again from this time */
-  authBlockedUntil: number;
 }
 
 /**
@@ -101,7 +95,7 @@ export class Scheduler {
   private readonly cycleMs: number;
   private readonly timeoutMs: number;
   private readonly maxConcurrent: number;
-  private readonly authBackoffMs: number;
+  private readonly guard: LoginGuard;
   private readonly frameEvery: number;
   private readonly tickMs: number;
   private slots = new Map<string, Slot>();
@@ -123,25 +117,25 @@ export class Scheduler {
     this.cycleMs = opts.cycleMs ?? 30_000;
     this.timeoutMs = opts.probeTimeoutMs ?? 10_000;
     this.maxConcurrent = opts.maxConcurrent ?? 256;
-    this.authBackoffMs = opts.authBackoffMs ?? 600_000;
+    this.guard = opts.guard ?? new LoginGuard(opts.authBackoffMs ?? 600_000);
     this.frameEvery = opts.frameEvery ?? 0;
     this.tickMs = opts.tickMs ?? 5;
     if (this.cycleMs <= 0 || this.maxConcurrent <= 0) throw new Error('scheduler: cycleMs and maxConcurrent must be > 0');
   }
 
-  /** Replace the camera set; keeps per-camera state (running, auth back-off) of cameras that stay. */
+  /** Replace the camera set; keeps per-camera state (running) of cameras that stay; auth back-off lives in the guard. */
   setCameras(cams: readonly AgentCamera[]): void {
     const next = new Map<string, Slot>();
     for (const cam of cams) {
       const old = this.slots.get(cam.code);
       if (old) {
         // new credentials deserve a login attempt now
-        if (credKey(old.cam) !== credKey(cam)) old.authBlockedUntil = 0;
+        if (credKey(old.cam) !== credKey(cam)) this.guard.credentialsChanged(cam.code);
         old.cam = cam;
         next.set(cam.code, old);
       } else {
         const hash = hashCode(cam.code);
-        next.set(cam.code, { cam, hash, phase: hash / 2 ** 32, running: false, queued: false, authBlockedUntil: 0 });
+        next.set(cam.code, { cam, hash, phase: hash / 2 ** 32, running: false, queued: false });
       }
     }
     this.slots = next;
@@ -253,8 +247,8 @@ export class Scheduler {
   }
 
   private launch(slot: Slot, cycle: number): void {
-    const now = this.clock.now();
-    const skipAuth = now < slot.authBlockedUntil;
+    const cam = slot.cam;
+    const skipAuth = !this.guard.mayLogin(cam.code, this.clock.now());
     const withFrame = !skipAuth && this.frameEvery > 0 && (cycle + (slot.hash % this.frameEvery)) % this.frameEvery === 0;
     slot.running = true;
     this.inFlight++;
@@ -268,7 +262,6 @@ export class Scheduler {
     };
     // the probe has its own timeout; this only frees the slot of a probe that ignores it
     const watchdog = this.clock.setTimeout(release, 2 * this.timeoutMs + 1000);
-    const cam = slot.cam;
     let p: Promise<ProbeResult>;
     try {
       p = this.opts.probe(cam, { timeoutMs: this.timeoutMs, skipAuth, withFrame });
@@ -277,7 +270,10 @@ export class Scheduler {
     }
     p.then(
       (result) => {
-        if (!skipAuth) slot.authBlockedUntil = result.fault === 'auth_failed' ? this.clock.now() + this.authBackoffMs : 0;
+        if (!skipAuth) {
+          if (result.fault === 'auth_failed') this.guard.failed(cam.code, this.clock.now());
+          else if (loginAccepted(result)) this.guard.succeeded(cam.code);
+        }
         // in back-off the credential rungs were skipped: a reachable camera is still known to
         // refuse our credentials, never "online" (the hub would otherwise flip it every cycle)
         else if (result.fault === null) result = { ...result, fault: 'auth_failed' };

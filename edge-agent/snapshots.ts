@@ -10,14 +10,17 @@
  *    hard kill deadline, short probing).
  *
  * A size cap on images; one grab at a time per camera (a second caller shares the running grab);
- * after an auth refusal the camera is left alone for `authBackoffMs` (cameras lock out addresses).
+ * logins go through the camera's LoginGuard (./login-guard.ts), shared with the ladder: after a
+ * refused login by either, the camera's credentials are left alone for the back-off window
+ * (cameras lock out addresses).
  */
 import * as http from 'node:http';
 import { authorizationHeader, parseChallenges, type Challenge } from '../src/protocol/digest-auth.ts';
 import type { GrabFailure } from '../src/protocol/live-messages.ts';
-import type { AgentCamera } from '../src/protocol/probe-result.ts';
+import type { AgentCamera } from '../src/protocol/assignment.ts';
 import { makeUsernameToken, securityHeaderXml } from '../src/protocol/ws-security.ts';
 import { grabFrame, type FrameGrabOptions, type FrameGrabResult } from './frame-grab.ts';
+import { LoginGuard } from './login-guard.ts';
 import { GET_SYSTEM_DATE_AND_TIME, interpretTimeResponse } from './probes/onvif-time.ts';
 import { rtspRequestUrl } from './probes/rtsp.ts';
 import { soapPost, SoapTransportError, type SoapResponse } from './probes/soap-http.ts';
@@ -28,7 +31,9 @@ export type SnapshotResult = { ok: true; jpeg: Buffer; capturedAt: number; via: 
 export interface SnapshotOptions {
   timeoutMs?: number;
   maxBytes?: number;
-  /** after a refused login, no new attempt for this long */
+  /** the agent's per-camera login guard (shared with the ladder) */
+  guard?: LoginGuard;
+  /** back-off window of the source's own guard, when none is given: after a refused login, no new attempt for this long */
   authBackoffMs?: number;
   /** after ONVIF and RTSP both failed, skip the (costly) ffmpeg attempt for this long */
   rtspRetryMs?: number;
@@ -42,7 +47,6 @@ interface CamMemo {
   challenge: Challenge | null;
   nc: number;
   offsetMs: number;
-  authFailedUntil: number;
   rtspFailedUntil: number;
   inFlight: Promise<SnapshotResult> | null;
 }
@@ -62,11 +66,13 @@ export class SnapshotSource {
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
   private readonly now: () => number;
+  private readonly guard: LoginGuard;
 
   constructor(private readonly o: SnapshotOptions = {}) {
     this.timeoutMs = o.timeoutMs ?? 5000;
     this.maxBytes = o.maxBytes ?? 2 * 1024 * 1024;
     this.now = o.now ?? Date.now;
+    this.guard = o.guard ?? new LoginGuard(o.authBackoffMs ?? 600_000);
   }
 
   /** One snapshot; concurrent calls for the same camera share one grab. Never throws. */
@@ -84,22 +90,23 @@ export class SnapshotSource {
 
   private memoOf(code: string): CamMemo {
     let m = this.memo.get(code);
-    if (!m) this.memo.set(code, (m = { uri: null, challenge: null, nc: 0, offsetMs: 0, authFailedUntil: 0, rtspFailedUntil: 0, inFlight: null }));
+    if (!m) this.memo.set(code, (m = { uri: null, challenge: null, nc: 0, offsetMs: 0, rtspFailedUntil: 0, inFlight: null }));
     return m;
   }
 
   private async grabOnce(cam: AgentCamera, m: CamMemo): Promise<SnapshotResult> {
-    if (this.now() < m.authFailedUntil) return { ok: false, reason: 'auth', detail: 'credentials refused; waiting before the next login attempt' };
+    if (!this.guard.mayLogin(cam.code, this.now())) return { ok: false, reason: 'auth', detail: 'credentials refused; waiting before the next login attempt' };
     let onvifErr: GrabError;
     try {
       const jpeg = await this.viaOnvif(cam, m);
       this.counters.onvif++;
+      this.guard.succeeded(cam.code);
       return { ok: true, jpeg, capturedAt: this.now(), via: 'onvif' };
     } catch (e) {
       onvifErr = e instanceof GrabError ? e : new GrabError('fail', (e as Error).message);
-      if (onvifErr.reason === 'auth') return this.failed(m, onvifErr);
+      if (onvifErr.reason === 'auth') return this.failed(cam, onvifErr);
     }
-    if (this.now() < m.rtspFailedUntil) return this.failed(m, onvifErr);
+    if (this.now() < m.rtspFailedUntil) return this.failed(cam, onvifErr);
     const r = await (this.o.grabFrame ?? grabFrame)({
       url: rtspRequestUrl(cam.rtspUrl),
       username: cam.username,
@@ -109,20 +116,21 @@ export class SnapshotSource {
     });
     if (r.ok) {
       this.counters.rtsp++;
+      this.guard.succeeded(cam.code);
       return { ok: true, jpeg: r.jpeg, capturedAt: this.now(), via: 'rtsp' };
     }
     m.rtspFailedUntil = this.now() + (this.o.rtspRetryMs ?? 10_000);
-    if (r.reason === 'auth') return this.failed(m, new GrabError('auth', 'RTSP 401'));
+    if (r.reason === 'auth') return this.failed(cam, new GrabError('auth', 'RTSP 401'));
     // the ONVIF reason says more (unreachable vs no snapshot) unless ONVIF was merely absent
     return this.failed(
-      m,
+      cam,
       onvifErr.reason === 'no_snapshot' ? new GrabError(r.reason === 'too_large' ? 'too_large' : r.reason === 'timeout' ? 'timeout' : 'fail', r.detail) : onvifErr,
     );
   }
 
-  private failed(m: CamMemo, e: GrabError): SnapshotResult {
+  private failed(cam: AgentCamera, e: GrabError): SnapshotResult {
     this.counters.failures++;
-    if (e.reason === 'auth') m.authFailedUntil = this.now() + (this.o.authBackoffMs ?? 600_000);
+    if (e.reason === 'auth') this.guard.failed(cam.code, this.now());
     return { ok: false, reason: e.reason, detail: e.message };
   }
 

@@ -3,7 +3,8 @@
  * Uptime Kuma's monitor-types). The ladder (../ladder.ts) climbs them in RUNGS order.
  */
 import type { Socket } from 'node:net';
-import type { AgentCamera, Rung, RungOutcome } from '../../src/protocol/probe-result.ts';
+import type { Rung, RungOutcome } from '../../src/protocol/probe-result.ts';
+import type { AgentCamera } from '../../src/protocol/assignment.ts';
 
 export interface RungContext {
   cam: AgentCamera;

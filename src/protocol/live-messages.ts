@@ -12,7 +12,10 @@
  *
  * Binary frame: [u32 BE header length][header JSON, UTF-8][JPEG bytes].
  * Every incoming message is validated here; bad input gets a message that says what is wrong.
+ * The hub's commands to the agent are TypeBox schemas (HubToAgentSchema, `Static` type).
  */
+import { type Static, Type } from 'typebox';
+import { checker, ProtocolError } from './validate.ts';
 
 export const LIVE_LIMITS = {
   minIntervalMs: 200,
@@ -26,7 +29,22 @@ export const LIVE_LIMITS = {
 
 // ---- hub ⇄ agent -------------------------------------------------------------------------
 
-export type HubToAgent = { type: 'welcome'; agent: string } | { type: 'start'; camera: string; intervalMs: number } | { type: 'stop'; camera: string };
+/** a camera code: the rule of validCameraCode below */
+const CameraCodeSchema = Type.String({ minLength: 1, maxLength: LIVE_LIMITS.maxCodeLength, pattern: '^[A-Za-z0-9_.:-]+$' });
+
+/** hub → agent: the channel is open; `agent` is the id the hub knows this agent by */
+const WelcomeCommandSchema = Type.Object({ type: Type.Literal('welcome'), agent: Type.String() });
+/** hub → agent: grab snapshots of `camera` every `intervalMs` (again: change the rate) */
+const StartCommandSchema = Type.Object({
+  type: Type.Literal('start'),
+  camera: CameraCodeSchema,
+  intervalMs: Type.Number({ minimum: LIVE_LIMITS.minIntervalMs, maximum: LIVE_LIMITS.maxIntervalMs }),
+});
+/** hub → agent: stop the stream of `camera` */
+const StopCommandSchema = Type.Object({ type: Type.Literal('stop'), camera: CameraCodeSchema });
+/** Unknown extra fields are ignored (and dropped by parseHubCommand): a newer hub may add some. */
+export const HubToAgentSchema = Type.Union([WelcomeCommandSchema, StartCommandSchema, StopCommandSchema]);
+export type HubToAgent = Static<typeof HubToAgentSchema>;
 
 export type GrabFailure = 'unreachable' | 'timeout' | 'auth' | 'no_snapshot' | 'too_large' | 'fail' | 'unknown_camera';
 
@@ -134,19 +152,37 @@ export function parseAgentMessage(text: string): Parsed<AgentToHub> {
   return { ok: true, msg: { type: 'grab_failed', camera: o.camera, reason: o.reason as GrabFailure, detail: o.detail.slice(0, 200), at: o.at } };
 }
 
+// one checker per command type: a union's errors would not say which field of which command is wrong
+const checkWelcome = checker(WelcomeCommandSchema, 'welcome');
+const checkStart = checker(StartCommandSchema, 'start');
+const checkStop = checker(StopCommandSchema, 'stop');
+
+/** A hub command for the agent, validated with HubToAgentSchema; the result carries only the known fields. */
 export function parseHubCommand(text: string): Parsed<HubToAgent> {
   const p = parseJsonObject(text);
   if (!p.ok) return p;
   const o = p.msg;
-  if (o.type === 'welcome' && typeof o.agent === 'string') return { ok: true, msg: { type: 'welcome', agent: o.agent } };
-  if (!validCameraCode(o.camera)) return bad(`${String(o.type)}: bad camera`);
-  if (o.type === 'stop') return { ok: true, msg: { type: 'stop', camera: o.camera } };
-  if (o.type === 'start') {
-    const i = o.intervalMs;
-    if (typeof i !== 'number' || !Number.isFinite(i) || i < LIVE_LIMITS.minIntervalMs || i > LIVE_LIMITS.maxIntervalMs) return bad('start: intervalMs out of range');
-    return { ok: true, msg: { type: 'start', camera: o.camera, intervalMs: i } };
+  try {
+    switch (o.type) {
+      case 'welcome': {
+        const c = checkWelcome(o);
+        return { ok: true, msg: { type: 'welcome', agent: c.agent } };
+      }
+      case 'start': {
+        const c = checkStart(o);
+        return { ok: true, msg: { type: 'start', camera: c.camera, intervalMs: c.intervalMs } };
+      }
+      case 'stop': {
+        const c = checkStop(o);
+        return { ok: true, msg: { type: 'stop', camera: c.camera } };
+      }
+      default:
+        return bad(`unknown command ${JSON.stringify(o.type)?.slice(0, 40) ?? 'undefined'} (expected welcome, start or stop)`);
+    }
+  } catch (e) {
+    if (e instanceof ProtocolError) return bad(e.message);
+    throw e;
   }
-  return bad('unknown command');
 }
 
 // ---- binary frames -----------------------------------------------------------------------

@@ -1,8 +1,10 @@
 /**
- * What an edge agent reports about one camera after one pass of the liveness ladder.
- * Shared by the agent (producer) and the hub (consumer); the JSON schema for the wire
- * lives in ./report-schema.ts.
+ * What an edge agent reports about its cameras: the ladder's vocabulary (rungs, outcomes,
+ * fault classes) and the wire schemas of POST /api/agent/reports, defined once as TypeBox
+ * schemas with their `Static` types. The hub validates request bodies with them (Fastify);
+ * the agent builds them and validates the hub's acknowledgement with `checker()`.
  */
+import { type Static, Type } from 'typebox';
 
 /** The rungs of the liveness ladder, in the order they are climbed. */
 export const RUNGS = ['tcp', 'onvif_time', 'onvif_auth', 'rtsp', 'frame'] as const;
@@ -20,44 +22,74 @@ export type FaultClass = (typeof FAULT_CLASSES)[number];
 export const RUNG_OUTCOMES = ['ok', 'fail', 'timeout', 'auth', 'skipped'] as const;
 export type RungOutcome = (typeof RUNG_OUTCOMES)[number];
 
-export interface RungResult {
-  rung: Rung;
-  outcome: RungOutcome;
-  /** wall-clock milliseconds the rung took */
-  ms: number;
-  /** short human text (error code, HTTP status); never credentials */
-  detail?: string;
-}
+/**
+ * Where a piece of liveness evidence comes from: the ONVIF/RTSP ladder today; GB/T 28181
+ * registrations and keepalives next. Absent on the wire = `ladder`.
+ */
+export const EVIDENCE_SOURCES = ['ladder', 'gb28181'] as const;
+export type EvidenceSource = (typeof EVIDENCE_SOURCES)[number];
 
-export interface ProbeResult {
-  /** camera code (the national 20-digit GB/T 28181 id or the county's own code) */
-  camera: string;
-  /** epoch milliseconds when the ladder finished, agent clock */
-  at: number;
-  /** null when every climbed rung was ok */
-  fault: FaultClass | null;
-  rungs: RungResult[];
-  /** camera clock minus agent clock, ms, measured by GetSystemDateAndTime; null if not measured */
-  clockOffsetMs: number | null;
-}
+/** Longest `detail` text the hub accepts for one rung. */
+export const MAX_DETAIL_LENGTH = 200;
+/** Most items in one report batch. */
+export const MAX_BATCH_ITEMS = 1000;
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const RungResultSchema = Type.Object(
+  {
+    rung: Type.Enum(RUNGS),
+    outcome: Type.Enum(RUNG_OUTCOMES),
+    /** wall-clock milliseconds the rung took */
+    ms: Type.Number({ minimum: 0, maximum: 3_600_000 }),
+    /** short human text (error code, HTTP status); never credentials */
+    detail: Type.Optional(Type.String({ maxLength: MAX_DETAIL_LENGTH })),
+  },
+  { additionalProperties: false },
+);
+export type RungResult = Static<typeof RungResultSchema>;
+
+export const ProbeResultSchema = Type.Object(
+  {
+    /** camera code (the national 20-digit GB/T 28181 id or the county's own code) */
+    camera: Type.String({ minLength: 1, maxLength: 64 }),
+    /** epoch milliseconds when the evidence was measured (the ladder finished), agent clock */
+    at: Type.Integer({ minimum: 0 }),
+    /** null when every climbed rung was ok */
+    fault: Nullable(Type.Enum(FAULT_CLASSES)),
+    rungs: Type.Array(RungResultSchema, { maxItems: 8 }),
+    /** camera clock minus agent clock, ms; null if not measured */
+    clockOffsetMs: Nullable(Type.Number()),
+    /** the liveness source; absent = the ladder */
+    source: Type.Optional(Type.Enum(EVIDENCE_SOURCES)),
+  },
+  { additionalProperties: false },
+);
+/** What an agent reports about one camera after one pass of a liveness source. */
+export type ProbeResult = Static<typeof ProbeResultSchema>;
 
 /** One POST /api/agent/reports body. (agent, seq) makes it idempotent. */
-export interface ReportBatch {
-  /** strictly increasing per agent, starting at 1; survives agent restarts (spooled) */
-  seq: number;
-  /** epoch ms when the batch was first built */
-  sentAt: number;
-  items: ProbeResult[];
-}
+export const ReportBatchSchema = Type.Object(
+  {
+    /** strictly increasing per agent, starting at 1; survives agent restarts (spooled) */
+    seq: Type.Integer({ minimum: 1 }),
+    /** epoch ms when the batch was first built */
+    sentAt: Type.Integer({ minimum: 0 }),
+    items: Type.Array(ProbeResultSchema, { maxItems: MAX_BATCH_ITEMS }),
+  },
+  { additionalProperties: false },
+);
+export type ReportBatch = Static<typeof ReportBatchSchema>;
 
-export interface ReportAck {
-  seq: number;
+export const ReportAckSchema = Type.Object({
+  seq: Type.Integer(),
   /** true when this (agent, seq) had been processed before: nothing was changed */
-  duplicate: boolean;
-  accepted: number;
+  duplicate: Type.Boolean(),
+  accepted: Type.Integer(),
   /** items refused one by one, with the reason (e.g. camera not assigned to this agent) */
-  refused: { index: number; camera: string; reason: string }[];
-}
+  refused: Type.Array(Type.Object({ index: Type.Integer(), camera: Type.String(), reason: Type.String() })),
+});
+export type ReportAck = Static<typeof ReportAckSchema>;
 
 /** Fault class implied by the first failing rung (the rule lives here once). */
 export function faultClassFor(rung: Rung, outcome: RungOutcome): FaultClass | null {
@@ -75,32 +107,4 @@ export function faultClassFor(rung: Rung, outcome: RungOutcome): FaultClass | nu
     case 'frame':
       return 'no_frame';
   }
-}
-
-/** Camera as the agent needs it to probe: the only place credentials leave the hub. */
-export interface AgentCamera {
-  code: string;
-  /** host the probes connect to (IP or name), without credentials */
-  host: string;
-  onvifPort: number;
-  /** ONVIF device service path, e.g. /onvif/device_service */
-  onvifPath: string;
-  rtspPort: number;
-  /** RTSP URL without user:pass@ */
-  rtspUrl: string;
-  username: string;
-  password: string;
-  siteId: string | null;
-}
-
-export interface AgentAssignment {
-  agent: string;
-  /** bumps whenever the assignment changes; the agent refetches when it differs */
-  version: string;
-  cameras: AgentCamera[];
-  /**
-   * highest report seq the hub has recorded for this agent: an agent whose data folder was
-   * reset continues above it (its new batches would otherwise be taken for replays)
-   */
-  lastSeq?: number;
 }

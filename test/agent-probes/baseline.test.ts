@@ -1,6 +1,6 @@
 /** The naive baseline (onvif@0.8.3 Cam + ffmpeg) used by the bench: its ONVIF half on loopback. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baselineProbe } from '../../edge-agent/probes/baseline.ts';
+import { baselineProbe } from '../../bench/agent-baseline.ts';
 import { loopbackCamera, PASSWORD } from './cam.ts';
 import { startFakeOnvif, startSilentServer, type Running } from './fake-camera.ts';
 

@@ -1,5 +1,5 @@
 /** An AgentCamera on loopback for the probe tests. */
-import type { AgentCamera } from '../../src/protocol/probe-result.ts';
+import type { AgentCamera } from '../../src/protocol/assignment.ts';
 
 export const PASSWORD = 'Tr0ub4dor&3';
 

@@ -1,5 +1,5 @@
 /** A manual clock for scheduler/reporter tests: timers fire only inside advance(). */
-import type { Clock, TimerHandle } from '../../edge-agent/scheduler.ts';
+import type { Clock, TimerHandle } from '../../edge-agent/clock.ts';
 
 interface Timer {
   id: number;

@@ -5,7 +5,8 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AgentAssignment, AgentCamera, ProbeResult, ReportBatch } from '../../src/protocol/probe-result.ts';
+import type { ProbeResult, ReportBatch } from '../../src/protocol/probe-result.ts';
+import type { AgentAssignment, AgentCamera } from '../../src/protocol/assignment.ts';
 
 export type HubMode = 'ok' | '503' | 'slow' | 'down';
 

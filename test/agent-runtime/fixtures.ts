@@ -1,7 +1,8 @@
 /** Cameras and fake probe results shared by the agent-runtime tests. */
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log.ts';
-import type { AgentCamera, FaultClass, ProbeResult } from '../../src/protocol/probe-result.ts';
+import type { FaultClass, ProbeResult } from '../../src/protocol/probe-result.ts';
+import type { AgentCamera } from '../../src/protocol/assignment.ts';
 
 export function camera(code: string, password = 'secret-pw'): AgentCamera {
   return {

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { Agent } from '../../edge-agent/agent.ts';
 import { DEFAULTS, type AgentConfig } from '../../edge-agent/config.ts';
 import type { ProbeOptions } from '../../edge-agent/scheduler.ts';
-import type { AgentCamera, ProbeResult } from '../../src/protocol/probe-result.ts';
+import type { ProbeResult } from '../../src/protocol/probe-result.ts';
+import type { AgentCamera } from '../../src/protocol/assignment.ts';
 import type { FakeHub } from './fake-hub.ts';
 import { captureLog, result, resultId } from './fixtures.ts';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hashCode, Scheduler, type CycleStats, type ProbeOptions } from '../../edge-agent/scheduler.ts';
-import type { AgentCamera, ProbeResult } from '../../src/protocol/probe-result.ts';
+import type { ProbeResult } from '../../src/protocol/probe-result.ts';
+import type { AgentCamera } from '../../src/protocol/assignment.ts';
 import { FakeClock } from './fake-clock.ts';
 import { camera, cameras, result } from './fixtures.ts';
 

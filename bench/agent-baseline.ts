@@ -1,15 +1,17 @@
 /**
- * The naive baseline the ladder is compared against (used by the bench): per camera one
- * `onvif` package `Cam.connect()` (GetSystemDateAndTime, GetServices/GetCapabilities,
- * GetProfiles, GetVideoSources…), then `getDeviceInformation()` — connect() alone succeeds
- * with a wrong password — then one plain ffmpeg run that opens the stream and decodes a
- * frame to nowhere. onvif@0.8.3 waits 120 s by default: a timeout is always set here.
+ * The naive baseline the ladder is compared against: per camera one `onvif` package
+ * `Cam.connect()` (GetSystemDateAndTime, GetServices/GetCapabilities, GetProfiles,
+ * GetVideoSources…), then `getDeviceInformation()` — connect() alone succeeds with a wrong
+ * password — then one plain ffmpeg run that opens the stream and decodes a frame to nowhere.
+ * onvif@0.8.3 waits 120 s by default: a timeout is always set here.
+ * Bench only (bench/agent.ts, bench/agent-probe-measure.ts), never agent code; its ONVIF half
+ * is tested in test/agent-probes/baseline.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { Cam } from 'onvif';
-import type { AgentCamera } from '../../src/protocol/probe-result.ts';
-import { ffmpegMajorVersion, resolveFfmpegPath, socketTimeoutArgs, urlWithCredentials } from '../frame-grab.ts';
-import { rtspRequestUrl } from './rtsp.ts';
+import { ffmpegMajorVersion, resolveFfmpegPath, socketTimeoutArgs, urlWithCredentials } from '../edge-agent/frame-grab.ts';
+import { rtspRequestUrl } from '../edge-agent/probes/rtsp.ts';
+import type { AgentCamera } from '../src/protocol/assignment.ts';
 
 export interface BaselineOptions {
   /** per ONVIF request (onvif's own `timeout`), ms */

@@ -4,7 +4,7 @@
  * The fake camera and the GStreamer server run in child processes: only the prober's
  * CPU (process.cpuUsage) is counted; ffmpeg children are counted from /proc/self/stat.
  *
- *   npx tsx edge-agent/probes/measure.ts [ladders=3000] [concurrency=20] [--baseline N]
+ *   npx tsx bench/agent-probe-measure.ts [ladders=3000] [concurrency=20] [--baseline N]
  *
  * Output goes to stdout as a small report (this is a script, not agent code).
  */
@@ -12,11 +12,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AgentCamera } from '../../src/protocol/probe-result.ts';
-import { probeCamera } from '../ladder.ts';
-import { baselineProbe } from './baseline.ts';
+import { probeCamera } from '../edge-agent/ladder.ts';
+import type { AgentCamera } from '../src/protocol/assignment.ts';
+import { baselineProbe } from './agent-baseline.ts';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** the report goes to stdout (a by-hand script; agent code logs through src/log.ts) */
 const say = (line: string): void => void process.stdout.write(line + '\n');
 const USER = 'admin';
@@ -93,10 +93,10 @@ try {
   const check = await probeCamera(cam);
   if (check.fault !== null) throw new Error(`ladder not healthy: ${JSON.stringify(check.rungs)}`);
   say(`node ${process.version}, ${N} ladders, concurrency ${C}; fake camera in a child process`);
-  const { tcpConnect } = await import('./tcp.ts');
-  const { onvifTime } = await import('./onvif-time.ts');
-  const { onvifAuth } = await import('./onvif-auth.ts');
-  const { probeRtsp } = await import('./rtsp.ts');
+  const { tcpConnect } = await import('../edge-agent/probes/tcp.ts');
+  const { onvifTime } = await import('../edge-agent/probes/onvif-time.ts');
+  const { onvifAuth } = await import('../edge-agent/probes/onvif-auth.ts');
+  const { probeRtsp } = await import('../edge-agent/probes/rtsp.ts');
   await measure('  tcp rung', N, C, () => tcpConnect(cam.host, cam.onvifPort, 2000));
   await measure('  onvif_time rung', N, C, () => onvifTime(cam.host, cam.onvifPort, cam.onvifPath, 3000));
   await measure('  onvif_auth rung', N, C, () => onvifAuth({ cam, timeoutMs: 3000, clockOffsetMs: 30_000 }));
