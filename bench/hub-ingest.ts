@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { rollUp, recountGrids } from '../src/core/rates.ts';
-import { startHub, type HubOptions } from '../src/hub.ts';
+import { startHub, type HubOptions } from '../src/hub/start-hub.ts';
 import { createLogger } from '../src/log.ts';
 import { benchCounty, figure, percentile, profileWindow } from './support.ts';
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { DEMO_USERS } from '../src/county/demo-files.ts';
-import { startHub } from '../src/hub.ts';
+import { startHub } from '../src/hub/start-hub.ts';
 import { createLogger } from '../src/log.ts';
 import { benchCounty, figure, percentile, profileWindow } from './support.ts';
 

@@ -16,9 +16,21 @@ const benches: [string, string[]][] = [
   ['metrics', ['bench/metrics.ts']],
 ];
 const only = process.env.BENCH_ONLY?.split(',');
+let failed = 0;
 for (const [group, args] of benches) {
   if (only && !only.includes(group)) continue;
-  if (!existsSync(args[0]!)) continue;
+  if (!existsSync(args[0]!)) {
+    process.stderr.write(`bench file ${args[0]} is missing\n`);
+    failed++;
+    continue;
+  }
   const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', ...args], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
-  if (r.status !== 0) process.stdout.write(JSON.stringify({ name: `${group}.error`, value: r.status ?? -1, unit: 'exit', bench: args.join(' ') }) + '\n');
+  if (r.status !== 0) {
+    failed++;
+    process.stdout.write(JSON.stringify({ name: `${group}.error`, value: r.status ?? -1, unit: 'exit', bench: args.join(' ') }) + '\n');
+  }
+}
+if (failed > 0) {
+  process.stderr.write(`${failed} bench(es) failed\n`);
+  process.exit(1);
 }

@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { generateDemoCounty } from '../src/county/demo-county.ts';
 import { seededRandom } from '../src/core/seeded-random.ts';
 import { DEMO_AGENT } from '../src/county/demo-files.ts';
-import { startHub, type Hub } from '../src/hub.ts';
+import { startHub, type Hub } from '../src/hub/start-hub.ts';
 import { figure, percentile, profileWindow } from './support.ts';
 import { quiet, sleep, startPoster, startReceiver, ticketConfig, until } from './tickets-support.ts';
 

@@ -1,18 +1,18 @@
 /**
  * Wiring only. `npm run hub` serves the county in $CONFIG_DIR (default ./config);
  * `npm start` (--demo) also generates the demo county and runs the camera
- * simulator and an edge agent beside the hub (see src/demo.ts).
+ * simulator and an edge agent beside the hub (see src/hub/demo.ts).
  */
 import { ConfigErrors } from './county/config-error.ts';
 import { createLogger } from './log.ts';
-import { startHub } from './hub.ts';
-import { readHubEnv } from './hub-env.ts';
+import { startHub } from './hub/start-hub.ts';
+import { readHubEnv } from './hub/env.ts';
 
 const logger = createLogger('hub');
 const env = readHubEnv(process.env, process.argv.slice(2));
 
 try {
-  const demo = env.demo ? await (await import('./demo.ts')).prepareDemo(env, logger) : null;
+  const demo = env.demo ? await (await import('./hub/demo.ts')).prepareDemo(env, logger) : null;
   const hub = await startHub({ ...env, configDir: demo?.configDir ?? env.configDir, logger });
   await hub.app.listen({ port: env.port, host: env.host });
   await demo?.afterHubListening(hub, `http://${env.host === '0.0.0.0' ? '127.0.0.1' : env.host}:${env.port}`);

@@ -1,10 +1,18 @@
 /** Domain vocabulary shared by the core and the shell. No I/O. */
 import type { FaultClass } from '../protocol/probe-result.ts';
-export type { CameraState, GridKind, StateCounts } from '../metrics/source.ts';
-import type { CameraState, GridKind } from '../metrics/source.ts';
 
 export const CAMERA_STATES = ['online', 'offline', 'unknown', 'maintenance'] as const;
+export type CameraState = (typeof CAMERA_STATES)[number];
 export const GRID_KINDS = ['urban', 'rural', 'dedicated'] as const;
+export type GridKind = (typeof GRID_KINDS)[number];
+
+/** Cameras per state (a grid's, a town's, the county's). */
+export interface StateCounts {
+  online: number;
+  offline: number;
+  unknown: number;
+  maintenance: number;
+}
 
 export interface Town {
   id: string;
@@ -27,6 +35,14 @@ export interface Grid {
   townId: string;
   name: string;
   kind: GridKind;
+}
+
+/** Where a camera sits: what the ticket rules and maintenance windows need to know of it. */
+export interface CameraMeta {
+  code: string;
+  gridId: string;
+  townId: string;
+  siteId: string | null;
 }
 
 /** Why a camera changed state (stored with the transition). */

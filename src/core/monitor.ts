@@ -12,7 +12,8 @@
  *  - a result not newer than the last one applied for that camera changes nothing
  *    (replays are harmless even without the batch ledger).
  */
-import type { FaultClass, ProbeResult } from '../protocol/probe-result.ts';
+import type { FaultClass } from '../protocol/probe-result.ts';
+import type { Evidence, EvidenceVerdict } from './evidence.ts';
 import { GridTally } from './grid-tally.ts';
 import type { CameraState, Grid, MonitorConfig, Transition, TransitionReason } from './model.ts';
 
@@ -46,8 +47,6 @@ export interface CameraSpec {
   siteId: string | null;
   agentId: string | null;
 }
-
-export type ItemVerdict = 'applied' | 'old' | 'unknown_camera' | 'not_assigned';
 
 export class Monitor {
   readonly cameras = new Map<string, CameraEntry>();
@@ -104,8 +103,8 @@ export class Monitor {
     this.cameras.delete(code);
   }
 
-  /** Apply one result from `agentId`; transitions accumulate until `drainTransitions()`. */
-  apply(agentId: string, r: ProbeResult, now: number): ItemVerdict {
+  /** Apply one piece of evidence reported by `agentId`; transitions accumulate until `drainTransitions()`. */
+  apply(agentId: string, r: Evidence, now: number): EvidenceVerdict {
     const cam = this.cameras.get(r.camera);
     if (!cam) return 'unknown_camera';
     if (cam.agentId !== agentId) return 'not_assigned';

@@ -1,9 +1,13 @@
 /**
- * Online rate and coverage from grid tallies, rolled up the org tree and by grid
- * kind. Pure functions over in-memory counters (never SQL on the hot path).
- *   online rate = online / (online + offline)      (null when nothing is monitored)
- *   coverage    = (online + offline) / all cameras
- *   time-weighted = Σ online ms / Σ monitored ms over the window
+ * The rate arithmetic, written once: the REST API (county view) and the Prometheus
+ * exporter both call these. Pure functions over in-memory counters (never SQL on the hot
+ * path), rolled up the org tree and by grid kind as Σ counts / Σ seconds, never a mean of rates.
+ *   online rate   = online / (online + offline)       unknown and maintenance are in neither term
+ *   coverage      = (online + offline) / all cameras   maintenance counts in "all" (DESIGN.md)
+ *   time-weighted = Σ online ms / Σ monitored ms over the window, clamped to [0, 1]
+ *   时钟一致率     = 1 − drifting / measured
+ * Each is null when its denominator is 0: there is no evidence, and a rate of 0 would lie
+ * (the exporter omits such a series rather than publish NaN).
  */
 import type { GridTally } from './grid-tally.ts';
 import type { Grid, StateCounts } from './model.ts';
@@ -42,20 +46,44 @@ export class RateSum {
   }
 
   figures(): RateFigures {
-    const total = this.online + this.offline + this.unknown + this.maintenance;
-    const monitored = this.online + this.offline;
+    const counts = { online: this.online, offline: this.offline, unknown: this.unknown, maintenance: this.maintenance };
     return {
-      counts: { online: this.online, offline: this.offline, unknown: this.unknown, maintenance: this.maintenance },
-      total,
-      onlineRate: ratio(this.online, monitored),
-      coverage: ratio(monitored, total),
-      today: { onlineRate: ratio(this.dayOnline, this.dayMonitored), onlineMs: this.dayOnline, monitoredMs: this.dayMonitored },
-      month: { onlineRate: ratio(this.monthOnline, this.monthMonitored), onlineMs: this.monthOnline, monitoredMs: this.monthMonitored },
+      counts,
+      total: totalCameras(counts),
+      onlineRate: onlineRatio(counts),
+      coverage: coverageRatio(counts),
+      today: { onlineRate: timeWeightedRatio(this.dayOnline, this.dayMonitored), onlineMs: this.dayOnline, monitoredMs: this.dayMonitored },
+      month: { onlineRate: timeWeightedRatio(this.monthOnline, this.monthMonitored), onlineMs: this.monthOnline, monitoredMs: this.monthMonitored },
     };
   }
 }
 
-export const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
+const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
+
+export const totalCameras = (c: StateCounts): number => c.online + c.offline + c.unknown + c.maintenance;
+
+/** online / (online + offline); null when nothing is monitored */
+export const onlineRatio = (c: StateCounts): number | null => ratio(c.online, c.online + c.offline);
+
+/** (online + offline) / all cameras; null when there are none */
+export const coverageRatio = (c: StateCounts): number | null => ratio(c.online + c.offline, totalCameras(c));
+
+/** Σ online ms / Σ monitored ms, clamped to [0, 1]; null when nothing was monitored in the window */
+export const timeWeightedRatio = (onlineMs: number, monitoredMs: number): number | null => (monitoredMs > 0 ? Math.min(1, Math.max(0, onlineMs / monitoredMs)) : null);
+
+/** 时钟一致率 = 1 − drifting / measured; null when no camera clock was measured */
+export const clockConsistencyRatio = (measured: number, drifting: number): number | null => (measured > 0 ? 1 - drifting / measured : null);
+
+export function emptyCounts(): StateCounts {
+  return { online: 0, offline: 0, unknown: 0, maintenance: 0 };
+}
+
+export function addCounts(into: StateCounts, c: StateCounts): void {
+  into.online += c.online;
+  into.offline += c.offline;
+  into.unknown += c.unknown;
+  into.maintenance += c.maintenance;
+}
 
 export interface GridLike {
   grid: Grid;

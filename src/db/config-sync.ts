@@ -5,9 +5,9 @@
  */
 import { loadCountyConfig, type ConfigFiles, type CountyConfig } from '../county/load-config.ts';
 import { packStructure, type CountyStructure } from './county-store.ts';
-import { hashPassword } from '../http/passwords.ts';
+import { hashPassword } from '../secrets/passwords.ts';
 import type { Database, Querier } from './client.ts';
-import type { SecretBox } from './secret-box.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
 
 export async function syncConfig(db: Database, files: ConfigFiles, box: SecretBox): Promise<{ changed: boolean }> {
   const [row] = await db.query<{ value: string }>(`select value from meta where key = 'config_fingerprint'`);

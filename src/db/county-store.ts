@@ -1,8 +1,8 @@
 /** Reads the county structure (no credentials) and agent assignments from the database. */
 import type { Community, Grid, Town } from '../core/model.ts';
-import type { AgentCamera } from '../protocol/probe-result.ts';
+import type { AgentCamera } from '../protocol/assignment.ts';
 import type { Database } from './client.ts';
-import type { SecretBox } from './secret-box.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
 
 export interface CameraInfo {
   code: string;

@@ -68,7 +68,7 @@ export const cameras = pgTable(
     rtspPath: text('rtsp_path').notNull().default('/'),
     vendor: text('vendor'),
     username: text('username').notNull(),
-    /** AES-256-GCM, see src/db/secret-box.ts; never leaves the hub except to the probing agent */
+    /** AES-256-GCM, see src/secrets/secret-box.ts; never leaves the hub except to the probing agent */
     passwordEnc: text('password_enc').notNull(),
     agentId: text('agent_id').references(() => agents.id),
   },

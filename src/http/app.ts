@@ -1,17 +1,12 @@
-/** The Fastify app: plugins, error handler, routes. No listening here (main.ts / tests do that). */
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+/** The Fastify app: plugins, error handler, the features' routes. No listening here (main.ts / tests do that). */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, LogController } from 'fastify';
 import type { Logger } from '../log.ts';
-import type { HubDeps } from './deps.ts';
 import { installErrorHandler } from './errors.ts';
-import { agentRoutes } from './routes/agent.ts';
-import { authRoutes } from './routes/auth.ts';
-import { countyRoutes } from './routes/county.ts';
-import { healthRoutes } from './routes/health.ts';
 
-export async function buildApp(deps: HubDeps, logger: Logger): Promise<FastifyInstance> {
+export async function buildApp(logger: Logger, routes: readonly FastifyPluginAsync[]): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     // no line per request (agents post every second); refused requests are logged in onResponse
@@ -34,12 +29,7 @@ export async function buildApp(deps: HubDeps, logger: Logger): Promise<FastifyIn
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(healthRoutes(deps));
-  await app.register(authRoutes(deps));
-  await app.register(agentRoutes(deps));
-  await app.register(countyRoutes(deps));
-  if (deps.tickets) await app.register((await import('./routes/tickets.ts')).ticketRoutes(deps, deps.tickets));
-  if (deps.live) await app.register(deps.live);
+  for (const r of routes) await app.register(r);
   app.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode >= 400) req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode }, 'request refused');
   });

@@ -1,7 +1,6 @@
-/** What the HTTP layer needs from the hub; routes stay thin and delegate here. */
-import type { FastifyInstance } from 'fastify';
+/** What the HTTP routes need from the hub; each route factory takes the narrow part it uses. */
 import type { Transition } from '../core/model.ts';
-import type { AgentAssignment } from '../protocol/probe-result.ts';
+import type { AgentAssignment } from '../protocol/assignment.ts';
 import type { AuthService } from '../services/auth.ts';
 import type { CountyView } from '../services/county-view.ts';
 import type { IngestService } from '../services/ingest.ts';
@@ -14,8 +13,4 @@ export interface HubDeps {
   assignment(agentId: string): Promise<AgentAssignment>;
   /** ready = database open, state restored, not shutting down */
   ready(): { ok: boolean; reason?: string };
-  metrics?: () => Promise<{ contentType: string; body: string }>;
-  /** the live view's Fastify plugin (set by wireLive) */
-  live?: (app: FastifyInstance) => Promise<void>;
-  tickets?: import('../services/tickets.ts').TicketService;
 }

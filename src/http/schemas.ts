@@ -1,71 +1,13 @@
 /** TypeBox schemas for every route's params, query, body and responses. */
-import { Type, type Static } from 'typebox';
-import { FAULT_CLASSES, RUNGS, RUNG_OUTCOMES } from '../protocol/probe-result.ts';
+import { Type } from 'typebox';
+import { FAULT_CLASSES } from '../protocol/probe-result.ts';
 import { CAMERA_STATES, GRID_KINDS } from '../core/model.ts';
+import { GRID_SORTS } from '../services/county-view.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const lit = <T extends string[]>(xs: readonly [...T]) => Type.Enum(xs);
 
 export const ErrorReply = Type.Object({ statusCode: Type.Integer(), error: Type.String(), message: Type.String() });
-
-export const ProbeResultSchema = Type.Object(
-  {
-    camera: Type.String({ minLength: 1, maxLength: 64 }),
-    at: Type.Integer({ minimum: 0 }),
-    fault: Nullable(lit(FAULT_CLASSES)),
-    rungs: Type.Array(
-      Type.Object(
-        {
-          rung: lit(RUNGS),
-          outcome: lit(RUNG_OUTCOMES),
-          ms: Type.Number({ minimum: 0, maximum: 3_600_000 }),
-          detail: Type.Optional(Type.String({ maxLength: 200 })),
-        },
-        { additionalProperties: false },
-      ),
-      { maxItems: 8 },
-    ),
-    clockOffsetMs: Nullable(Type.Number()),
-  },
-  { additionalProperties: false },
-);
-
-export const MAX_BATCH_ITEMS = 1000;
-
-export const ReportBatchSchema = Type.Object(
-  {
-    seq: Type.Integer({ minimum: 1 }),
-    sentAt: Type.Integer({ minimum: 0 }),
-    items: Type.Array(ProbeResultSchema, { maxItems: MAX_BATCH_ITEMS }),
-  },
-  { additionalProperties: false },
-);
-
-export const ReportAckSchema = Type.Object({
-  seq: Type.Integer(),
-  duplicate: Type.Boolean(),
-  accepted: Type.Integer(),
-  refused: Type.Array(Type.Object({ index: Type.Integer(), camera: Type.String(), reason: Type.String() })),
-});
-
-export const AgentCameraSchema = Type.Object({
-  code: Type.String(),
-  host: Type.String(),
-  onvifPort: Type.Integer(),
-  onvifPath: Type.String(),
-  rtspPort: Type.Integer(),
-  rtspUrl: Type.String(),
-  username: Type.String(),
-  password: Type.String(),
-  siteId: Nullable(Type.String()),
-});
-
-export const AssignmentSchema = Type.Object({
-  agent: Type.String(),
-  version: Type.String(),
-  cameras: Type.Array(AgentCameraSchema),
-  lastSeq: Type.Optional(Type.Integer({ minimum: 0 })),
-});
 
 const Window = Type.Object({ onlineRate: Nullable(Type.Number()), onlineMs: Type.Number(), monitoredMs: Type.Number() });
 export const Counts = Type.Object({ online: Type.Integer(), offline: Type.Integer(), unknown: Type.Integer(), maintenance: Type.Integer() });
@@ -139,12 +81,11 @@ export const GridListQuery = Type.Object(
     community: Type.Optional(Type.String({ maxLength: 64 })),
     kind: Type.Optional(lit(GRID_KINDS)),
     q: Type.Optional(Type.String({ maxLength: 64, description: 'name contains' })),
-    sort: Type.Optional(lit(['id', 'name', 'rate', '-rate', 'today', '-today', 'offline', '-offline'] as const)),
+    sort: Type.Optional(lit(GRID_SORTS)),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 2000, default: 100 })),
     offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
   },
   { additionalProperties: false },
 );
-export type GridListQuery = Static<typeof GridListQuery>;
 
 export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }) });

@@ -10,18 +10,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Agent } from '../edge-agent/agent.ts';
-import { DEFAULTS } from '../edge-agent/config.ts';
-import { probeCamera } from '../edge-agent/ladder.ts';
-import { generateDemoCounty } from './county/demo-county.ts';
-import { DEMO_AGENT, writeDemoConfig } from './county/demo-files.ts';
-import type { Hub } from './hub.ts';
-import type { HubEnv } from './hub-env.ts';
-import type { Logger } from './log.ts';
-import { plannedEndpoints, type SimCameraSpec } from './simulator/index.ts';
+import { Agent } from '../../edge-agent/agent.ts';
+import { DEFAULTS } from '../../edge-agent/config.ts';
+import { probeCamera } from '../../edge-agent/ladder.ts';
+import { generateDemoCounty } from '../county/demo-county.ts';
+import { DEMO_AGENT, writeDemoConfig } from '../county/demo-files.ts';
+import type { Hub } from './start-hub.ts';
+import type { HubEnv } from './env.ts';
+import type { Logger } from '../log.ts';
+import { plannedEndpoints, type SimCameraSpec } from '../simulator/index.ts';
 
 export const DEMO_PORTS = { onvif: 10080, rtsp: 10554, control: 8099, agentMetrics: 9464 } as const;
-const SIM_MAIN = fileURLToPath(new URL('./simulator/main.ts', import.meta.url));
+const SIM_MAIN = fileURLToPath(new URL('../simulator/main.ts', import.meta.url));
 
 export interface Demo {
   configDir: string;
@@ -29,10 +29,14 @@ export interface Demo {
   stop(): Promise<void>;
 }
 
-export async function prepareDemo(env: HubEnv, logger: Logger): Promise<Demo> {
-  const dir = join(env.dataDir, 'demo');
+/**
+ * The demo county as files in `dir`: config/ (county, agents, users, cameras.csv pointing at
+ * the simulator's loopback addresses), the simulator's camera list (with the demo passwords:
+ * owner-only) and its scenario.
+ */
+export function writeDemoFiles(dir: string, cameras: number): { configDir: string } {
   mkdirSync(dir, { recursive: true });
-  const county = generateDemoCounty({ cameras: env.demoCameras });
+  const county = generateDemoCounty({ cameras });
   const specs: SimCameraSpec[] = county.cameras.map((c) => ({ code: c.code, siteId: c.siteId, username: c.username, password: c.password }));
   const endpoints = plannedEndpoints(specs, { hostBase: '127.20', onvifPort: DEMO_PORTS.onvif, rtspPort: DEMO_PORTS.rtsp });
   const configDir = join(dir, 'config');
@@ -40,9 +44,14 @@ export async function prepareDemo(env: HubEnv, logger: Logger): Promise<Demo> {
     const e = endpoints[i]!;
     return { host: e.host, onvifPort: e.onvifPort, onvifPath: e.onvifPath, rtspPort: e.rtspPort, rtspPath: new URL(e.rtspUrl).pathname };
   });
-  // the simulator's camera list holds the demo passwords: owner-only
   writeFileSync(join(dir, 'sim-cameras.json'), JSON.stringify(specs), { mode: 0o600 });
   writeFileSync(join(dir, 'scenario.yaml'), 'seed: 9334\ndemo: true\nfaults: []\n');
+  return { configDir };
+}
+
+export async function prepareDemo(env: HubEnv, logger: Logger): Promise<Demo> {
+  const dir = join(env.dataDir, 'demo');
+  const { configDir } = writeDemoFiles(dir, env.demoCameras);
   const sim = await startSimulator(dir, logger);
   let agent: Agent | null = null;
   return {

@@ -1,11 +1,10 @@
-/** The live view as one Fastify plugin: WebSocket support, agent channel, viewer channel, REST, page. */
+/** The live view as one Fastify plugin: WebSocket support, agent channel, viewer channel, REST. */
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import { liveRoutes } from '../http/routes/live.ts';
 import { LIVE_LIMITS } from '../protocol/live-messages.ts';
 import type { AuthService } from '../services/auth.ts';
 import type { CountyView } from '../services/county-view.ts';
-import { workerPageRoutes } from '../web/worker.ts';
 import type { AgentChannels } from './agent-channel.ts';
 import type { Relay } from './relay.ts';
 import type { ViewerChannels } from './viewer-channel.ts';
@@ -16,7 +15,6 @@ export interface LiveParts {
   relay: Relay;
   agents: AgentChannels;
   viewers: ViewerChannels;
-  close(): void;
 }
 
 export function livePlugin(p: LiveParts) {
@@ -26,7 +24,5 @@ export function livePlugin(p: LiveParts) {
     await app.register(p.agents.routes(p.auth));
     await app.register(p.viewers.routes());
     await app.register(liveRoutes({ auth: p.auth, view: p.view, relay: p.relay }));
-    await app.register(workerPageRoutes());
-    app.addHook('preClose', async () => p.close());
   };
 }

@@ -4,7 +4,8 @@
  * name check and exporter tests; the hub implements the real one over its state.
  */
 import { RUNGS, RUNG_OUTCOMES, FAULT_CLASSES } from '../protocol/probe-result.ts';
-import type { GridKind, GridMetricsRow, HubMetricsSource, TicketMetricsRow, TownMetricsRow, CameraState } from './source.ts';
+import type { CameraState, GridKind } from '../core/model.ts';
+import type { GridMetricsRow, HubMetricsSource, TicketMetricsRow, TownMetricsRow } from './source.ts';
 
 export interface FakeSourceOptions {
   grids?: number;

@@ -8,14 +8,15 @@
  * series); camera-level `sharpeyes_camera_up` only with `cameraSeries: true`.
  *
  * Absent vs NaN: a rate whose denominator is 0 (no online and no offline camera: no
- * evidence) is OMITTED, never NaN — see ratios.ts. Coverage is published whenever there
+ * evidence) is OMITTED, never NaN — see core/rates.ts. Coverage is published whenever there
  * is a camera to watch, so "no evidence" shows up as coverage 0.
  */
 import { RUNG_BUCKETS_SECONDS } from '../core/rung-stats.ts';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
-import type { HubMetricsSource, StateCounts } from './source.ts';
+import type { StateCounts } from '../core/model.ts';
+import type { HubMetricsSource } from './source.ts';
 import { DrainedHistogram, register, ScrapeGauge, type Labels, type Sample } from './scrape-collectors.ts';
-import { addCounts, clockConsistencyRatio, coverageRatio, emptyCounts, onlineRatio, timeWeightedRatio } from './ratios.ts';
+import { addCounts, clockConsistencyRatio, coverageRatio, emptyCounts, onlineRatio, timeWeightedRatio } from '../core/rates.ts';
 
 export interface HubMetricsOptions {
   /** publish sharpeyes_camera_up{camera,grid,town} (100 k cameras ≈ 0.4 s per scrape: off by default) */

@@ -3,17 +3,8 @@
  * over its in-memory state (never SQL on a scrape); the exporter (hub-metrics.ts)
  * turns it into series. Grid-level cardinality by default.
  */
+import type { CameraState, GridKind, StateCounts } from '../core/model.ts';
 import type { FaultClass, Rung, RungOutcome } from '../protocol/probe-result.ts';
-
-export type CameraState = 'online' | 'offline' | 'unknown' | 'maintenance';
-export type GridKind = 'urban' | 'rural' | 'dedicated';
-
-export interface StateCounts {
-  online: number;
-  offline: number;
-  unknown: number;
-  maintenance: number;
-}
 
 export interface GridMetricsRow {
   grid: string; // grid id

@@ -1,6 +1,6 @@
 /** Password login → bearer token (sessions stored hashed); agent tokens (hashed in config). */
 import type { Database } from '../db/client.ts';
-import { newToken, tokenHash, verifyPassword } from '../http/passwords.ts';
+import { newToken, tokenHash, verifyPassword } from '../secrets/passwords.ts';
 import type { Role } from '../county/load-config.ts';
 import type { Principal } from './scope.ts';
 

@@ -6,8 +6,21 @@ import type { Community, Grid, Town } from '../core/model.ts';
 import type { CameraEntry, Monitor } from '../core/monitor.ts';
 import { RateSum, rollUp, type RateFigures } from '../core/rates.ts';
 import type { CameraInfo, CountyStructure } from '../db/county-store.ts';
-import type { GridListQuery } from '../http/schemas.ts';
 import type { Scope } from './scope.ts';
+
+export const GRID_SORTS = ['id', 'name', 'rate', '-rate', 'today', '-today', 'offline', '-offline'] as const;
+
+/** A grid list request (the HTTP schema in http/schemas.ts validates it). */
+export interface GridListQuery {
+  town?: string;
+  community?: string;
+  kind?: Grid['kind'];
+  /** name contains */
+  q?: string;
+  sort?: (typeof GRID_SORTS)[number];
+  limit?: number;
+  offset?: number;
+}
 
 export class CountyView {
   readonly towns = new Map<string, Town>();

@@ -4,6 +4,7 @@
  */
 import { RateSum } from '../core/rates.ts';
 import type { Monitor } from '../core/monitor.ts';
+import type { RungStats } from '../core/rung-stats.ts';
 import type { CountyStructure } from '../db/county-store.ts';
 import type { HubMetricsSource, TicketMetricsRow } from '../metrics/source.ts';
 import type { IngestService } from './ingest.ts';
@@ -14,7 +15,17 @@ export interface MetricsExtras {
   viewers?: () => number;
 }
 
-export function hubMetricsSource(monitor: Monitor, ingest: IngestService, structure: CountyStructure, extras: MetricsExtras, now: () => number): HubMetricsSource {
+export interface MetricsSourceDeps {
+  monitor: Monitor;
+  ingest: IngestService;
+  rungStats: RungStats;
+  structure: CountyStructure;
+  /** what the features add (tickets, live viewers) */
+  extras: MetricsExtras;
+  now: () => number;
+}
+
+export function hubMetricsSource({ monitor, ingest, rungStats, structure, extras, now }: MetricsSourceDeps): HubMetricsSource {
   const townName = new Map(structure.towns.map((t) => [t.id, t.name]));
   const camerasPerAgent = new Map<string, number>();
   for (const c of structure.cameras) if (c.agentId) camerasPerAgent.set(c.agentId, (camerasPerAgent.get(c.agentId) ?? 0) + 1);
@@ -61,7 +72,7 @@ export function hubMetricsSource(monitor: Monitor, ingest: IngestService, struct
     },
     tickets: () => extras.tickets?.() ?? [],
     ingest: () => ({ ...ingest.counters }),
-    drainRungLatencies: () => ingest.rungStats.drain(),
+    drainRungLatencies: () => rungStats.drain(),
     drainRepairSeconds: () => extras.drainRepairSeconds?.() ?? [],
     viewers: () => extras.viewers?.() ?? 0,
     *cameras() {

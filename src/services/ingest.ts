@@ -1,15 +1,16 @@
 /**
- * Ingest of agent report batches: idempotent by (agent, seq), item-by-item refusal
- * of cameras outside the agent's assignment, state applied in memory by the core,
- * transitions and the batch ledger committed before the agent is acknowledged.
+ * Ingest of agent report batches: idempotent by (agent, seq); the items go through the
+ * evidence intake (item-by-item refusal of cameras outside the agent's assignment);
+ * transitions and the batch ledger are committed by the transition sink before the agent
+ * is acknowledged.
  */
-import type { Monitor } from '../core/monitor.ts';
-import { RungStats } from '../core/rung-stats.ts';
-import { ledgerHas, type TransitionLog } from '../db/transition-log.ts';
 import type { Database } from '../db/client.ts';
-import type { ProbeResult, ReportAck, ReportBatch } from '../protocol/probe-result.ts';
+import { ledgerHas } from '../db/transition-log.ts';
+import type { ReportAck, ReportBatch } from '../protocol/probe-result.ts';
+import type { EvidenceIntake, Refusal } from './evidence-intake.ts';
+import type { TransitionSink } from './transition-sink.ts';
 
-const REFUSAL: Record<string, string> = {
+const REFUSAL: Record<Refusal['verdict'], string> = {
   unknown_camera: 'unknown camera',
   not_assigned: 'camera is not assigned to this agent',
 };
@@ -32,18 +33,11 @@ export interface IngestCounters {
 
 export class IngestService {
   readonly counters: IngestCounters = { batches: 0, duplicateBatches: 0, items: 0, refusedItems: 0, badRequests: 0 };
-  readonly rungStats = new RungStats();
   private readonly agents = new Map<string, AgentLedger>();
-  private readonly resultListeners: ((agentId: string, items: ProbeResult[], now: number) => void)[] = [];
-
-  /** Called with every applied batch's items (evidence for tickets, drift statistics, …). Keep it cheap. */
-  onResults(fn: (agentId: string, items: ProbeResult[], now: number) => void): void {
-    this.resultListeners.push(fn);
-  }
 
   constructor(
-    private readonly monitor: Monitor,
-    private readonly log: TransitionLog,
+    private readonly intake: EvidenceIntake,
+    private readonly sink: TransitionSink,
     private readonly db: Database,
     private readonly now: () => number,
     heads: Map<string, { maxSeq: number; lastAt: number }> = new Map(),
@@ -100,22 +94,16 @@ export class IngestService {
 
   private apply(agentId: string, batch: ReportBatch): Promise<ReportAck> {
     const now = this.now();
-    const refused: ReportAck['refused'] = [];
-    const items = batch.items;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
-      const verdict = this.monitor.apply(agentId, item, now);
-      if (verdict === 'unknown_camera' || verdict === 'not_assigned') {
-        refused.push({ index: i, camera: item.camera, reason: REFUSAL[verdict]! });
-      } else if (verdict === 'applied') {
-        for (const r of item.rungs) this.rungStats.observe(r);
-      }
-    }
-    for (const fn of this.resultListeners) fn(agentId, items, now);
+    const { refused } = this.intake.submit(agentId, batch.items, now);
     this.counters.batches++;
-    this.counters.items += items.length;
+    this.counters.items += batch.items.length;
     this.counters.refusedItems += refused.length;
-    const ack: ReportAck = { seq: batch.seq, duplicate: false, accepted: items.length - refused.length, refused };
-    return this.log.submit(this.monitor.drainTransitions(), { agentId, seq: batch.seq, receivedAt: now, accepted: ack.accepted, refused: refused.length }).then(() => ack);
+    const ack: ReportAck = {
+      seq: batch.seq,
+      duplicate: false,
+      accepted: batch.items.length - refused.length,
+      refused: refused.map((r) => ({ index: r.index, camera: r.camera, reason: REFUSAL[r.verdict] })),
+    };
+    return this.sink.commit({ agentId, seq: batch.seq, receivedAt: now, accepted: ack.accepted, refused: refused.length }).then(() => ack);
   }
 }

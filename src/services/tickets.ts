@@ -2,19 +2,31 @@
  * The ticket shell around the pure rules (src/core/tickets): feeds them committed
  * transitions and probe evidence (never on the ingest hot path: the listeners only
  * hand over data; ticket writes happen after commit, notifications from the outbox),
- * persists what changed (tickets + timeline + outbox in one transaction), drives
- * maintenance windows into the monitor, and pushes changes to live subscribers.
+ * persists what changed (tickets + timeline + outbox in one transaction), and pushes
+ * changes to live subscribers. Maintenance windows belong to ./maintenance.ts; the rules
+ * consult its calendar.
  */
+import type { MaintenanceCalendar } from '../core/maintenance.ts';
+import type { CameraMeta, Transition } from '../core/model.ts';
 import type { Monitor } from '../core/monitor.ts';
-import type { Transition } from '../core/model.ts';
 import { TicketEngine } from '../core/tickets/engine.ts';
-import { NOTIFY_EVENTS, TicketError, type CameraMeta, type MaintenanceWindow, type NotifyEvent, type Ticket, type TicketEvent } from '../core/tickets/model.ts';
+import { NOTIFY_EVENTS, TicketError, type NotifyEvent, type Ticket, type TicketEvent } from '../core/tickets/model.ts';
 import type { Database } from '../db/client.ts';
-import { currentWindows, getTicket, loadTicketsForRestore, maxTicketId, saveTicketChanges, type OutboxRow, type ScopeFilter } from '../db/ticket-store.ts';
-import type { TransitionLog } from '../db/transition-log.ts';
+import {
+  getTicket,
+  listTickets,
+  loadTicketsForRestore,
+  maxTicketId,
+  saveTicketChanges,
+  ticketStats,
+  ticketTimeline,
+  type OutboxRow,
+  type ScopeFilter,
+  type TicketQuery,
+} from '../db/ticket-store.ts';
 import type { Logger } from '../log.ts';
 import type { NotifyConfig } from '../notify/config.ts';
-import { OutboxWorker } from '../notify/outbox-worker.ts';
+import type { OutboxWorker } from '../notify/outbox-worker.ts';
 import type { NotifyPayload } from '../notify/formats.ts';
 import type { ProbeResult } from '../protocol/probe-result.ts';
 import type { Principal, Scope } from './scope.ts';
@@ -27,7 +39,10 @@ export interface TicketChange {
 export interface TicketServiceDeps {
   db: Database;
   monitor: Monitor;
-  log: TransitionLog;
+  /** maintenance windows (the silence stage) */
+  calendar: MaintenanceCalendar;
+  /** the notification outbox (owned and stopped by the notify feature): kicked after each commit */
+  outbox: Pick<OutboxWorker, 'kick'>;
   logger: Logger;
   now: () => number;
   cameras: CameraMeta[];
@@ -35,23 +50,19 @@ export interface TicketServiceDeps {
 
 export class TicketService {
   readonly engine: TicketEngine;
-  readonly outbox: OutboxWorker;
   private readonly subscribers = new Set<(c: TicketChange) => void>();
   private backlog: (() => void)[] | null = [];
   private persisting: Promise<void> | null = null;
   private carry: { tickets: Ticket[]; events: TicketEvent[] } = { tickets: [], events: [] };
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  /** cameras this service put into maintenance (windows are the only source of it) */
-  private inMaintenance = new Set<string>();
 
   constructor(
     readonly deps: TicketServiceDeps,
     readonly config: NotifyConfig,
     crewsByTown: Map<string, string[]>,
   ) {
-    this.engine = new TicketEngine(config.rules, deps.cameras, crewsByTown, 1, (code) => deps.monitor.cameras.get(code)?.state);
-    this.outbox = new OutboxWorker(deps.db, config.webhooks, config.retry, deps.now, deps.logger);
+    this.engine = new TicketEngine(config.rules, deps.cameras, crewsByTown, 1, (code) => deps.monitor.cameras.get(code)?.state, deps.calendar);
   }
 
   /** Listeners to hand to the transition log and ingest: they only queue work. */
@@ -65,19 +76,17 @@ export class TicketService {
     }
   };
 
-  onResults = (_agent: string, items: ProbeResult[], now: number): void => {
+  /** Evidence the monitor applied (never refused items: those are no evidence of anything). */
+  onApplied = (items: readonly ProbeResult[], now: number): void => {
     if (this.stopped) return;
-    if (this.backlog) this.backlog.push(() => this.onResults(_agent, items, now));
+    if (this.backlog) this.backlog.push(() => this.onApplied(items, now));
     else for (const r of items) this.engine.onResult(r, now);
   };
 
   async start(): Promise<void> {
     const now = this.deps.now();
-    const [tickets, windows] = await Promise.all([loadTicketsForRestore(this.deps.db, now - this.config.rules.reopenWindowMs), currentWindows(this.deps.db, now)]);
-    this.engine.restore(tickets, now);
+    this.engine.restore(await loadTicketsForRestore(this.deps.db, now - this.config.rules.reopenWindowMs), now);
     this.engine.idsAbove(await maxTicketId(this.deps.db)); // tickets resolved long ago keep their numbers
-    this.engine.setWindows(windows);
-    for (const c of this.deps.monitor.cameras.values()) if (c.state === 'maintenance') this.inMaintenance.add(c.code);
     const backlog = this.backlog ?? [];
     this.backlog = null;
     for (const f of backlog) f();
@@ -86,14 +95,13 @@ export class TicketService {
     this.tick();
     this.timer = setInterval(() => this.tick(), this.config.tickMs);
     this.timer.unref();
-    this.outbox.kick();
+    this.deps.outbox.kick();
   }
 
-  /** Time passes: groups flush, verified recoveries close, SLAs breach, windows start and end. */
+  /** Time passes: groups flush, verified recoveries close, SLAs breach. */
   tick(): void {
     if (this.stopped || this.backlog) return;
     const now = this.deps.now();
-    this.applyWindows(now);
     this.engine.tick(now);
     this.schedulePersist();
   }
@@ -102,7 +110,6 @@ export class TicketService {
     this.stopped = true;
     clearInterval(this.timer);
     await this.flush().catch(() => undefined);
-    await this.outbox.stop();
   }
 
   /** Wait until every change so far is committed. */
@@ -114,34 +121,6 @@ export class TicketService {
   subscribe(fn: (c: TicketChange) => void): () => void {
     this.subscribers.add(fn);
     return () => this.subscribers.delete(fn);
-  }
-
-  // ---- maintenance windows -------------------------------------------------------------
-
-  async setWindows(windows: MaintenanceWindow[]): Promise<void> {
-    this.engine.setWindows(windows);
-    this.tick();
-    await this.flush();
-  }
-
-  async reloadWindows(): Promise<void> {
-    await this.setWindows(await currentWindows(this.deps.db, this.deps.now()));
-  }
-
-  private applyWindows(now: number): void {
-    const covered = this.engine.coveredCameras(now);
-    const m = this.deps.monitor;
-    for (const code of covered) {
-      if (m.cameras.get(code)?.state !== 'maintenance') m.setMaintenance(code, true, now);
-      this.inMaintenance.add(code);
-    }
-    for (const code of this.inMaintenance) {
-      if (covered.has(code)) continue;
-      m.setMaintenance(code, false, now);
-      this.inMaintenance.delete(code);
-    }
-    const trs = m.drainTransitions();
-    if (trs.length) this.deps.log.submit(trs, null).catch((e: Error) => this.deps.logger.warn({ err: e }, 'maintenance transitions not yet written; will retry'));
   }
 
   // ---- reads and actions (scope-checked) --------------------------------------------------
@@ -159,6 +138,18 @@ export class TicketService {
     const out = fn();
     await this.flush();
     return out;
+  }
+
+  list(scope: Principal, q: TicketQuery): Promise<{ total: number; items: Ticket[] }> {
+    return listTickets(this.deps.db, scopeFilter(scope), q, this.deps.now());
+  }
+
+  stats(scope: Principal, from: number): ReturnType<typeof ticketStats> {
+    return ticketStats(this.deps.db, scopeFilter(scope), from, this.deps.now());
+  }
+
+  timeline(id: number): Promise<TicketEvent[]> {
+    return ticketTimeline(this.deps.db, id);
   }
 
   async commit<R>(fn: () => R): Promise<R> {
@@ -191,7 +182,7 @@ export class TicketService {
         continue;
       }
       this.publish(tickets, events);
-      this.outbox.kick();
+      this.deps.outbox.kick();
     }
   }
 

@@ -11,7 +11,7 @@
  *   DELETE /faults/site/:siteId[/:fault]
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Fleet } from './fleet.ts';
+import type { Fleet } from './fleet-api.ts';
 import { FAULT_KINDS, type FaultKind, type FaultParams } from './types.ts';
 
 export interface ControlApi {

@@ -3,7 +3,6 @@
  * and RTSP listeners (2 listening sockets per camera), the fault book that drives them,
  * per-camera counters, and optionally the HTTP control API.
  */
-import type { AgentCamera, FaultClass } from '../protocol/probe-result.ts';
 import { createLogger } from '../log.ts';
 import { startControlApi, type ControlApi } from './control-api.ts';
 import { FaultBook, expectedFaultClass } from './fault-book.ts';
@@ -12,7 +11,8 @@ import { createOnvifHttp } from './onvif-http.ts';
 import { serveRtsp } from './rtsp-session.ts';
 import { SimCamera } from './sim-camera.ts';
 import { hostFor } from './specs.ts';
-import { emptyCounters, type ActiveFault, type CameraCounters, type EffectiveState, type FaultKind, type FaultParams, type FaultTarget, type SimCameraSpec } from './types.ts';
+import type { Fleet } from './fleet-api.ts';
+import { emptyCounters, type CameraCounters, type EffectiveState, type FaultKind, type FaultParams, type FaultTarget, type SimCameraSpec } from './types.ts';
 
 const log = createLogger('simulator');
 
@@ -34,31 +34,6 @@ export interface FleetOptions {
   controlPort?: number;
   /** how many listeners are opened at once during start-up */
   listenConcurrency?: number;
-}
-
-export interface Fleet {
-  readonly size: number;
-  /** AgentCamera-shaped endpoints (with credentials, as the hub hands them to an agent) */
-  endpoints(): AgentCamera[];
-  endpoint(code: string): AgentCamera;
-  setFault(target: FaultTarget, fault: FaultKind, params?: FaultParams): Promise<void>;
-  /** clear one fault kind (or all of the target's when omitted); resolves to how many were cleared */
-  clearFault(target: FaultTarget, fault?: FaultKind): Promise<number>;
-  clearAllFaults(): Promise<void>;
-  faults(): ActiveFault[];
-  state(code: string): EffectiveState;
-  /** what a correct agent should report for this camera now (null = online) */
-  expectedFault(code: string, slowLimitMs?: number): FaultClass | null;
-  counters(code: string): CameraCounters;
-  allCounters(): Record<string, CameraCounters>;
-  totals(): CameraCounters;
-  snapshotPulls(code: string): number;
-  resetCounters(): void;
-  /** open client-side sockets on all listeners (for leak checks) */
-  openSockets(): number;
-  /** base URL of the control API, or null when not started */
-  readonly controlUrl: string | null;
-  close(): Promise<void>;
 }
 
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {

@@ -1,5 +1,6 @@
 /** Public surface of the camera simulator. */
-export { startFleet, type Fleet, type FleetOptions, type FaultAssignment } from './fleet.ts';
+export type { Fleet } from './fleet-api.ts';
+export { startFleet, type FleetOptions, type FaultAssignment } from './fleet.ts';
 export { makeCameraSpecs, writeCameraSpecs, plannedEndpoints, hostFor, seededRandom, type SpecOptions } from './specs.ts';
 export { parseScenario, scenarioFaults, demoFaults, expectedOnlineShare, DEMO_OFFLINE_SHARE, type Scenario } from './scenario.ts';
 export { expectedFaultClass } from './fault-book.ts';

@@ -3,7 +3,7 @@
  * (ONVIF+snapshot HTTP, RTSP) and its cached response bodies. Protocol handling lives in
  * onvif-http.ts and rtsp-session.ts; this file only holds state and switches listeners.
  */
-import type { AgentCamera } from '../protocol/probe-result.ts';
+import type { AgentCamera } from '../protocol/assignment.ts';
 import { Listener, type ConnectionHandler } from './listener.ts';
 import * as tpl from './onvif-templates.ts';
 import { SnapshotCache } from './snapshot-image.ts';

@@ -4,7 +4,7 @@
  * each), per-camera credentials, all from a seed. Also the loopback address plan.
  */
 import { writeFileSync } from 'node:fs';
-import type { AgentCamera } from '../protocol/probe-result.ts';
+import type { AgentCamera } from '../protocol/assignment.ts';
 import { rtspUrlOf } from './onvif-templates.ts';
 import type { SimCameraSpec } from './types.ts';
 

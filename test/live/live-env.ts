@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { CommandChannel, assignmentLookup } from '../../edge-agent/command-channel.ts';
 import { SnapshotSource } from '../../edge-agent/snapshots.ts';
-import type { LiveOptions } from '../../src/live-wiring.ts';
+import type { LiveOptions } from '../../src/hub/features/live.ts';
 import type { LiveParts } from '../../src/live/plugin.ts';
 import { decodeFrame, type FrameHeader, type HubToViewer } from '../../src/protocol/live-messages.ts';
 import { makeCameraSpecs, startFleet, type Fleet } from '../../src/simulator/index.ts';

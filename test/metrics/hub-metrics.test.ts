@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHubMetrics } from '../../src/metrics/hub-metrics.ts';
-import type { GridMetricsRow, HubMetricsSource, StateCounts, TownMetricsRow } from '../../src/metrics/source.ts';
+import type { StateCounts } from '../../src/core/model.ts';
+import type { GridMetricsRow, HubMetricsSource, TownMetricsRow } from '../../src/metrics/source.ts';
 import { find, parseExposition, value } from './parse-exposition.ts';
 
 const counts = (online: number, offline: number, unknown = 0, maintenance = 0): StateCounts => ({ online, offline, unknown, maintenance });

@@ -5,7 +5,7 @@
  */
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import type { AgentCamera } from '../../src/protocol/probe-result.ts';
+import type { AgentCamera } from '../../src/protocol/assignment.ts';
 import { makeUsernameToken, securityHeaderXml } from '../../src/protocol/ws-security.ts';
 
 export interface HttpReply {

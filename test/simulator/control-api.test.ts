@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFleet, type Fleet } from '../../src/simulator/fleet.ts';
+import type { Fleet } from '../../src/simulator/fleet-api.ts';
+import { startFleet } from '../../src/simulator/fleet.ts';
 import { makeCameraSpecs } from '../../src/simulator/specs.ts';
 import { httpRequest, soap, tcpProbe } from './clients.ts';
 

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationHeader, parseChallenges } from '../../src/protocol/digest-auth.ts';
-import type { AgentCamera } from '../../src/protocol/probe-result.ts';
-import { startFleet, type Fleet } from '../../src/simulator/fleet.ts';
+import type { AgentCamera } from '../../src/protocol/assignment.ts';
+import type { Fleet } from '../../src/simulator/fleet-api.ts';
+import { startFleet } from '../../src/simulator/fleet.ts';
 import type { SimCameraSpec } from '../../src/simulator/types.ts';
 import { RtspClient, soap, tcpProbe, type ClientError } from './clients.ts';
 

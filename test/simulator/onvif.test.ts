@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentCamera } from '../../src/protocol/probe-result.ts';
-import { startFleet, type Fleet } from '../../src/simulator/fleet.ts';
+import type { AgentCamera } from '../../src/protocol/assignment.ts';
+import type { Fleet } from '../../src/simulator/fleet-api.ts';
+import { startFleet } from '../../src/simulator/fleet.ts';
 import { makeCameraSpecs } from '../../src/simulator/specs.ts';
 import { clockOffsetFrom, soap } from './clients.ts';
 

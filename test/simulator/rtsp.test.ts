@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationHeader, parseChallenges } from '../../src/protocol/digest-auth.ts';
-import type { AgentCamera } from '../../src/protocol/probe-result.ts';
-import { startFleet, type Fleet } from '../../src/simulator/fleet.ts';
+import type { AgentCamera } from '../../src/protocol/assignment.ts';
+import type { Fleet } from '../../src/simulator/fleet-api.ts';
+import { startFleet } from '../../src/simulator/fleet.ts';
 import { makeCameraSpecs } from '../../src/simulator/specs.ts';
 import { connect } from 'node:net';
 import { seededRandom } from '../../src/simulator/specs.ts';

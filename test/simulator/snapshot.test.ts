@@ -1,8 +1,9 @@
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationHeader, parseChallenges } from '../../src/protocol/digest-auth.ts';
-import type { AgentCamera } from '../../src/protocol/probe-result.ts';
-import { startFleet, type Fleet } from '../../src/simulator/fleet.ts';
+import type { AgentCamera } from '../../src/protocol/assignment.ts';
+import type { Fleet } from '../../src/simulator/fleet-api.ts';
+import { startFleet } from '../../src/simulator/fleet.ts';
 import { encodeJpeg, fastEncoderActive } from '../../src/simulator/jpeg-encoder.ts';
 import { renderSnapshot, SnapshotCache, SNAPSHOT_HEIGHT, SNAPSHOT_WIDTH } from '../../src/simulator/snapshot-image.ts';
 import { makeCameraSpecs } from '../../src/simulator/specs.ts';

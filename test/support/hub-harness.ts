@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { startHub, type Hub, type HubOptions } from '../../src/hub.ts';
+import { startHub, type Hub, type HubOptions } from '../../src/hub/start-hub.ts';
 import { createLogger } from '../../src/log.ts';
 import { freshPostgres, pgliteTemplate, type DbKind } from './databases.ts';
 import { writeTinyCounty } from './tiny-county.ts';

@@ -48,7 +48,7 @@ describe.each(DB_KINDS)('tickets through the hub on %s', (kind) => {
     expect(one.ticket.evidence[0]).toMatchObject({ camera: 'c09', fault: 'unreachable' });
     expect(one.cameras[0]).toMatchObject({ code: 'c09', state: 'online' });
     await until(() => rx!.received.length === 2);
-    await h.svc().outbox.idle();
+    await h.outbox().idle();
     expect(rx.received.map((r) => r.body.event)).toEqual(['opened', 'resolved']);
     expect(new Set(rx.received.map((r) => r.eventId)).size).toBe(2);
   });

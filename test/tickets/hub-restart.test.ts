@@ -29,14 +29,14 @@ describe.each(DB_KINDS)('tickets across restarts on %s', (kind) => {
 
     await h.t.restart({ now: () => h!.clock.now });
     rx.down = false;
-    await h.svc().outbox.idle();
+    await h.outbox().idle();
     await h.round(['c09', 'c10', ...SITE8], 'unreachable'); // still down after the restart
     h.clock.now += 30_000;
     h.svc().tick();
     await h.svc().flush();
     await until(() => rx!.received.length === 3);
     await new Promise((r) => setTimeout(r, 300));
-    await h.svc().outbox.idle();
+    await h.outbox().idle();
     const rows = await ticketRows(h);
     expect(rows.map((r) => [r.kind, r.camera_codes.length])).toEqual([
       ['camera', 1],
@@ -50,7 +50,7 @@ describe.each(DB_KINDS)('tickets across restarts on %s', (kind) => {
     await h.round(['c09', 'c10', ...SITE8], 'unreachable');
     h.svc().tick();
     await h.svc().flush();
-    await h.svc().outbox.idle();
+    await h.outbox().idle();
     expect(await ticketRows(h)).toHaveLength(3);
     expect(rx.received).toHaveLength(3);
     const [pending] = await h.t.hub.db.query<{ n: number }>(`select count(*)::int as n from notify_outbox where delivered_at is null`);

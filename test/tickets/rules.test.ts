@@ -1,9 +1,10 @@
 /** The pure ticket rules, counted: no database, no HTTP, time as an argument. */
 import { describe, expect, it } from 'vitest';
-import type { CameraState, Transition } from '../../src/core/model.ts';
+import { MaintenanceCalendar } from '../../src/core/maintenance.ts';
+import type { CameraMeta, CameraState, Transition } from '../../src/core/model.ts';
 import { acknowledge, reportFault, resolveByCrew } from '../../src/core/tickets/actions.ts';
 import { TicketEngine } from '../../src/core/tickets/engine.ts';
-import { DEFAULT_TICKET_RULES, TicketError, type CameraMeta, type TicketRules } from '../../src/core/tickets/model.ts';
+import { DEFAULT_TICKET_RULES, TicketError, type TicketRules } from '../../src/core/tickets/model.ts';
 import type { FaultClass } from '../../src/protocol/probe-result.ts';
 import { result } from '../support/reports.ts';
 
@@ -21,6 +22,7 @@ const CAMS: CameraMeta[] = [
 
 function setup(rules: TicketRules = RULES) {
   const states = new Map<string, CameraState>();
+  const calendar = new MaintenanceCalendar(CAMS);
   const engine = new TicketEngine(
     rules,
     CAMS,
@@ -30,6 +32,7 @@ function setup(rules: TicketRules = RULES) {
     ]),
     1,
     (c) => states.get(c),
+    calendar,
   );
   const events: string[] = [];
   const all = new Map<number, ReturnType<TicketEngine['drain']>['tickets'][number]>();
@@ -48,7 +51,7 @@ function setup(rules: TicketRules = RULES) {
     engine.onTransitions([tr(camera, 'offline', 'online', at, at - 30_000, null)], at);
   };
   const ok = (camera: string, at: number) => engine.onResult(result(camera, at), at);
-  return { engine, states, events, all, drain, down, up, ok };
+  return { engine, calendar, states, events, all, drain, down, up, ok };
 }
 
 function tr(camera: string, from: CameraState, to: CameraState, at: number, since: number, fault: FaultClass | null): Transition {
@@ -167,13 +170,13 @@ describe('ticket rules', () => {
 
   it('a maintenance window (报备) stops tickets from opening; after it ends they open again', () => {
     const s = setup();
-    s.engine.setWindows([{ id: 1, cameras: [], siteId: 'p', gridId: null, from: T0, to: T0 + 3600_000, note: '线路改造', createdBy: 'crew-1' }]);
-    expect(s.engine.coveredCameras(T0 + 1).size).toBe(8);
+    s.calendar.set([{ id: 1, cameras: [], siteId: 'p', gridId: null, from: T0, to: T0 + 3600_000, note: '线路改造', createdBy: 'crew-1' }]);
+    expect(s.calendar.coveredCameras(T0 + 1).size).toBe(8);
     for (let i = 1; i <= 8; i++) s.down(`p0${i}`, T0 + 1000);
     s.engine.tick(T0 + 60_000);
     s.drain();
     expect(s.all.size).toBe(0);
-    expect(s.engine.coveredCameras(T0 + 3600_000).size).toBe(0);
+    expect(s.calendar.coveredCameras(T0 + 3600_000).size).toBe(0);
     // the monitor still sees them offline after the window: reconcile opens one parent
     s.engine.reconcile(
       [...Array(8)].map((_, i) => ({ code: `p0${i + 1}`, state: 'offline' as const, since: T0, fault: 'unreachable' as const })),

@@ -7,6 +7,7 @@ import type { DbKind } from '../support/databases.ts';
 import { startTestHub, type TestHub } from '../support/hub-harness.ts';
 import { writeTinyCounty, AGENT_A, AGENT_B, CAMERA_PASSWORD } from '../support/tiny-county.ts';
 import { batch, post, result } from '../support/reports.ts';
+import type { OutboxWorker } from '../../src/notify/outbox-worker.ts';
 import type { TicketService } from '../../src/services/tickets.ts';
 import type { FaultClass } from '../../src/protocol/probe-result.ts';
 
@@ -37,6 +38,7 @@ ${webhookUrl ? `webhooks:\n  - { name: crews, url: "${webhookUrl}", format: ${fo
 export interface TicketHub {
   t: TestHub;
   svc: () => TicketService;
+  outbox: () => OutboxWorker;
   clock: { now: number };
   /** report one round for these cameras (fault or ok); each agent gets its next seq */
   round(cameras: string[], fault: FaultClass | null, advanceMs?: number): Promise<void>;
@@ -54,6 +56,7 @@ export async function startTicketHub(kind: DbKind, webhookUrl?: string, format =
     t,
     clock,
     svc,
+    outbox: () => t.hub.outbox,
     async round(cameras, fault, advanceMs = 30_000) {
       clock.now += advanceMs;
       for (const agent of [AGENT_A, AGENT_B]) {

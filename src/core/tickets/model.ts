@@ -3,6 +3,7 @@
  * may close it with, and the knobs of the rules. No I/O.
  */
 import type { FaultClass, ProbeResult } from '../../protocol/probe-result.ts';
+import type { CameraMeta } from '../model.ts';
 
 export const TICKET_STATES = ['open', 'acknowledged', 'resolved'] as const;
 export type TicketState = (typeof TICKET_STATES)[number];
@@ -47,6 +48,19 @@ export interface TicketCamera {
   lastOkAt: number | null;
   /** back and held for the hold-down period */
   verified: boolean;
+}
+
+/** A camera a new ticket is opened for (or waiting for one): down since, its fault, and whether it is back already. */
+export interface DownCamera {
+  since: number;
+  fault: FaultClass | null;
+  backAt: number | null;
+  backSince: number | null;
+}
+
+/** A camera's entry on a ticket, down since `since`, not back yet. */
+export function ticketCamera(meta: CameraMeta, since: number, fault: FaultClass | null): TicketCamera {
+  return { code: meta.code, gridId: meta.gridId, fault, offlineSince: since, backSince: null, backAt: null, lastOkAt: null, verified: false };
 }
 
 export interface Evidence {
@@ -155,25 +169,6 @@ export const DEFAULT_TICKET_RULES: TicketRules = {
   slaMs: 24 * 3600_000,
   evidencePerCamera: 3,
 };
-
-export interface CameraMeta {
-  code: string;
-  gridId: string;
-  townId: string;
-  siteId: string | null;
-}
-
-/** A planned-work window (报备): no tickets open for the cameras it covers. */
-export interface MaintenanceWindow {
-  id: number;
-  cameras: string[];
-  siteId: string | null;
-  gridId: string | null;
-  from: number;
-  to: number;
-  note: string;
-  createdBy: string;
-}
 
 export type TicketErrorCode = 'not_found' | 'conflict' | 'invalid';
 

@@ -1,6 +1,6 @@
 /** Routing: the ladder's fault class decides which kind of crew work a ticket is. */
 import type { FaultClass } from '../../protocol/probe-result.ts';
-import type { Category, CameraMeta, MaintenanceWindow } from './model.ts';
+import type { Category } from './model.ts';
 
 /** unreachable → line/power; onvif_down, stream_down, no_frame → device; auth_failed → configuration */
 export function categoryFor(fault: FaultClass | null): Category {
@@ -27,12 +27,4 @@ export function dominantFault(faults: (FaultClass | null)[]): FaultClass | null 
     }
   }
   return best;
-}
-
-/** Does a maintenance window cover this camera at time t? */
-export function windowCovers(w: MaintenanceWindow, cam: CameraMeta, t: number): boolean {
-  if (t < w.from || t >= w.to) return false;
-  if (w.cameras.includes(cam.code)) return true;
-  if (w.siteId !== null && w.siteId === cam.siteId) return true;
-  return w.gridId !== null && w.gridId === cam.gridId;
 }

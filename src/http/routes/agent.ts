@@ -3,10 +3,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { HubDeps } from '../deps.ts';
 import { requireAgent } from '../auth-hooks.ts';
 import { HttpError } from '../errors.ts';
-import { AssignmentSchema, ErrorReply, ReportAckSchema, ReportBatchSchema } from '../schemas.ts';
+import { AssignmentSchema } from '../../protocol/assignment.ts';
+import { ReportAckSchema, ReportBatchSchema } from '../../protocol/probe-result.ts';
+import { ErrorReply } from '../schemas.ts';
 
 export const agentRoutes =
-  (deps: HubDeps): FastifyPluginAsyncTypebox =>
+  (deps: Pick<HubDeps, 'auth' | 'ingest' | 'assignment'>): FastifyPluginAsyncTypebox =>
   async (app) => {
     // malformed or unauthorised agent requests, for sharpeyes_ingest_bad_requests_total
     app.addHook('onResponse', async (_req, reply) => {

@@ -6,7 +6,7 @@ import { HttpError } from '../errors.ts';
 import { ErrorReply, LoginBody, LoginReply, UserView } from '../schemas.ts';
 
 export const authRoutes =
-  (deps: HubDeps): FastifyPluginAsyncTypebox =>
+  (deps: Pick<HubDeps, 'auth'>): FastifyPluginAsyncTypebox =>
   async (app) => {
     app.post(
       '/api/auth/login',

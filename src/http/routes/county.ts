@@ -7,7 +7,7 @@ import { notFound } from '../errors.ts';
 import { CameraView, ErrorReply, GridFigures, GridListQuery, IdParam, SummaryReply, TownFigures, TransitionView } from '../schemas.ts';
 
 export const countyRoutes =
-  (deps: HubDeps): FastifyPluginAsyncTypebox =>
+  (deps: Pick<HubDeps, 'auth' | 'view' | 'transitions'>): FastifyPluginAsyncTypebox =>
   async (app) => {
     const user = requireUser(deps.auth);
     const security = [{ bearer: [] }];

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { HubDeps } from '../deps.ts';
 
 export const healthRoutes =
-  (deps: HubDeps): FastifyPluginAsyncTypebox =>
+  (deps: Pick<HubDeps, 'ready'>): FastifyPluginAsyncTypebox =>
   async (app) => {
     app.get('/healthz', { schema: { tags: ['health'], response: { 200: Type.Object({ ok: Type.Boolean() }) } } }, async () => ({ ok: true }));
     app.get(
@@ -14,11 +14,4 @@ export const healthRoutes =
         return r.ok ? { ok: true } : reply.status(503).send({ ok: false, reason: r.reason ?? 'not ready' });
       },
     );
-    if (deps.metrics) {
-      const metrics = deps.metrics;
-      app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-        const m = await metrics();
-        return reply.type(m.contentType).send(m.body);
-      });
-    }
   };

@@ -4,11 +4,9 @@ import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { acknowledge, assign, comment, reportFault, resolveByCrew } from '../../core/tickets/actions.ts';
 import { CATEGORIES, CAUSES, TICKET_STATES, TicketError } from '../../core/tickets/model.ts';
-import { deleteWindow, insertWindow, currentWindows, listTickets, ticketStats, ticketTimeline } from '../../db/ticket-store.ts';
 import { FAULT_CLASSES } from '../../protocol/probe-result.ts';
 import { Scope } from '../../services/scope.ts';
-import { scopeFilter, type TicketService } from '../../services/tickets.ts';
-import { crewBoardRoutes } from '../../web/crew-board.ts';
+import type { TicketService } from '../../services/tickets.ts';
 import { bearer, requireUser } from '../auth-hooks.ts';
 import type { HubDeps } from '../deps.ts';
 import { HttpError } from '../errors.ts';
@@ -26,7 +24,7 @@ function http(e: unknown): never {
 }
 
 export const ticketRoutes =
-  (deps: HubDeps, svc: TicketService): FastifyPluginAsyncTypebox =>
+  (deps: Pick<HubDeps, 'auth' | 'view'>, svc: TicketService): FastifyPluginAsyncTypebox =>
   async (app) => {
     const anyUser = requireUser(deps.auth);
     const crew = requireUser(deps.auth, ['admin', 'crew']);
@@ -69,12 +67,7 @@ export const ticketRoutes =
       async (req) => {
         await svc.flush();
         const q = req.query;
-        return listTickets(
-          svc.deps.db,
-          scopeFilter(req.scope.user),
-          { ...q, ...(q.min_age_h !== undefined ? { minAgeMs: q.min_age_h * 3600_000 } : {}), limit: q.limit ?? 100, offset: q.offset ?? 0 },
-          svc.deps.now(),
-        );
+        return svc.list(req.scope.user, { ...q, ...(q.min_age_h !== undefined ? { minAgeMs: q.min_age_h * 3600_000 } : {}), limit: q.limit ?? 100, offset: q.offset ?? 0 });
       },
     );
 
@@ -101,9 +94,8 @@ export const ticketRoutes =
       },
       async (req) => {
         await svc.flush();
-        const now = svc.deps.now();
-        const from = now - (req.query.days ?? 30) * 86_400_000;
-        return { from, ...(await ticketStats(svc.deps.db, scopeFilter(req.scope.user), from, now)) };
+        const from = svc.deps.now() - (req.query.days ?? 30) * 86_400_000;
+        return { from, ...(await svc.stats(req.scope.user, from)) };
       },
     );
 
@@ -156,7 +148,7 @@ export const ticketRoutes =
           .slice(0, 100)
           .map((c) => deps.view.camera(req.scope, c.code))
           .filter((c) => c !== null);
-        return { ticket, cameras, timeline: await ticketTimeline(svc.deps.db, ticket.id) };
+        return { ticket, cameras, timeline: await svc.timeline(ticket.id) };
       },
     );
 
@@ -237,68 +229,4 @@ export const ticketRoutes =
     );
 
     // ---- maintenance windows (报备) ----
-    const WindowBody = Type.Object(
-      {
-        cameras: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 1000 })),
-        site: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-        grid: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-        from: Type.Integer({ minimum: 0, description: 'epoch ms' }),
-        to: Type.Integer({ minimum: 0, description: 'epoch ms' }),
-        note: Type.String({ minLength: 1, maxLength: 500 }),
-      },
-      { additionalProperties: false },
-    );
-    app.get(
-      '/api/maintenance',
-      {
-        preHandler: anyUser,
-        schema: { tags, security, summary: 'Maintenance windows not yet over', response: { 200: Type.Object({ items: Type.Array(Type.Unknown()) }), ...errors } },
-      },
-      async () => ({
-        items: await currentWindows(svc.deps.db, now()),
-      }),
-    );
-    app.post(
-      '/api/maintenance',
-      {
-        preHandler: crew,
-        schema: { tags, security, summary: 'Announce planned work (报备): no tickets, cameras out of the rate', body: WindowBody, response: { 200: Type.Unknown(), ...errors } },
-      },
-      async (req) => {
-        const b = req.body;
-        if (!b.cameras?.length && !b.site && !b.grid) throw new HttpError(400, 'name cameras, a site or a grid');
-        if (b.to <= b.from) throw new HttpError(400, '`to` must be after `from`');
-        if (b.to - b.from > 14 * 86_400_000) throw new HttpError(400, 'a window may last at most 14 days');
-        const covered = [
-          ...(b.cameras ?? []),
-          ...[...deps.view.cameraInfo.values()].filter((c) => (b.site && c.siteId === b.site) || (b.grid && c.gridId === b.grid)).map((c) => c.code),
-        ];
-        if (covered.length === 0) throw new HttpError(400, 'the window covers no camera');
-        for (const code of covered) if (!deps.view.camera(req.scope, code)) throw new HttpError(404, `camera ${code} not found`);
-        const w = await insertWindow(svc.deps.db, {
-          cameras: b.cameras ?? [],
-          siteId: b.site ?? null,
-          gridId: b.grid ?? null,
-          from: b.from,
-          to: b.to,
-          note: b.note,
-          createdBy: user(req),
-        });
-        await svc.reloadWindows();
-        return w;
-      },
-    );
-    app.delete(
-      '/api/maintenance/:id',
-      { preHandler: crew, schema: { tags, security, summary: 'Cancel a window', params: Id, response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors } } },
-      async (req) => {
-        const w = (await currentWindows(svc.deps.db, now())).find((x) => x.id === req.params.id);
-        if (!w || (req.scope.user.role !== 'admin' && w.createdBy !== user(req))) throw new HttpError(404, `window ${req.params.id} not found (or not yours)`);
-        await deleteWindow(svc.deps.db, w.id);
-        await svc.reloadWindows();
-        return { ok: true };
-      },
-    );
-
-    await app.register(crewBoardRoutes());
   };

@@ -1,0 +1,259 @@
+/**
+ * The composition root: the one place a hub is built. Configuration → database → core state
+ * (monitor restored from the transition log) → the shared seams (transition sink, evidence
+ * intake) → the features (each from a factory with narrow dependencies) → HTTP. `close()`
+ * stops every part once, in the order that loses nothing: timers, live channels, HTTP,
+ * ticket writes, notifications, transitions, the database. No other file imports this one
+ * except the entry points (main.ts, tests, benches).
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { DEFAULT_MONITOR_CONFIG, type CameraMeta, type MonitorConfig } from '../core/model.ts';
+import { Monitor } from '../core/monitor.ts';
+import { monthStart } from '../core/time-windows.ts';
+import { type ConfigFiles, readConfigFiles } from '../county/load-config.ts';
+import { type Database, openDatabase } from '../db/client.ts';
+import { syncConfig } from '../db/config-sync.ts';
+import { type CountyStructure, loadStructure } from '../db/county-store.ts';
+import { cameraTransitions, ledgerHeads, loadHistory, TransitionLog } from '../db/transition-log.ts';
+import { buildApp } from '../http/app.ts';
+import type { LiveParts } from '../live/plugin.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { loadNotifyConfig, type NotifyConfig } from '../notify/config.ts';
+import type { OutboxWorker } from '../notify/outbox-worker.ts';
+import { loadSecretBox, type SecretBox } from '../secrets/secret-box.ts';
+import { AuthService } from '../services/auth.ts';
+import { CountyView } from '../services/county-view.ts';
+import { EvidenceIntake } from '../services/evidence-intake.ts';
+import type { IngestService } from '../services/ingest.ts';
+import type { MaintenanceService } from '../services/maintenance.ts';
+import type { TicketService } from '../services/tickets.ts';
+import { TransitionSink } from '../services/transition-sink.ts';
+import type { HubFeature } from './feature.ts';
+import { countyApiFeature } from './features/county-api.ts';
+import { ingestFeature } from './features/ingest.ts';
+import { type LiveOptions, liveFeature } from './features/live.ts';
+import { maintenanceFeature } from './features/maintenance.ts';
+import { metricsFeature } from './features/metrics.ts';
+import { notifyFeature } from './features/notify.ts';
+import { stalenessFeature } from './features/staleness.ts';
+import { ticketsFeature } from './features/tickets.ts';
+import { webFeature } from './features/web.ts';
+
+export interface HubOptions {
+  configDir: string;
+  dataDir: string;
+  /** postgres://… switches from embedded PGlite to a PostgreSQL server */
+  databaseUrl?: string;
+  /** tests: start PGlite from a migrated template instead of an empty folder */
+  pgliteTemplate?: Blob;
+  /** tests: in-memory PGlite (no data folder) */
+  inMemory?: boolean;
+  monitor?: Partial<MonitorConfig>;
+  /** staleness sweep period, default 5 s */
+  sweepIntervalMs?: number;
+  /** camera-level series on /metrics (off by default: 100 k cameras make a slow scrape) */
+  cameraSeries?: boolean;
+  now?: () => number;
+  logger?: Logger;
+  /** ticket settings beyond config/notify.yaml (tests) */
+  tickets?: { adjust?: (c: NotifyConfig) => void };
+  /** live snapshot relay settings (frame interval, grace, staleness) */
+  live?: LiveOptions;
+}
+
+export interface Hub {
+  app: FastifyInstance;
+  db: Database;
+  monitor: Monitor;
+  /** the one way evidence enters the monitor */
+  intake: EvidenceIntake;
+  ingest: IngestService;
+  view: CountyView;
+  auth: AuthService;
+  log: TransitionLog;
+  logger: Logger;
+  now: () => number;
+  structure: CountyStructure;
+  /** the live snapshot relay (agent channels, viewers) */
+  live: LiveParts;
+  /** fault tickets: rules, store, lifecycle */
+  tickets: TicketService;
+  /** webhook deliveries */
+  outbox: OutboxWorker;
+  /** maintenance windows (报备) */
+  maintenance: MaintenanceService;
+  startedMs: number;
+  /** stop timers, finish writes, close HTTP and the database */
+  close(): Promise<void>;
+}
+
+export async function startHub(opts: HubOptions): Promise<Hub> {
+  const t0 = performance.now();
+  const now = opts.now ?? Date.now;
+  const logger = opts.logger ?? createLogger('hub');
+  const phases: Record<string, number> = {};
+  let tp = performance.now();
+  const phase = (name: string) => {
+    const t = performance.now();
+    phases[name] = Math.round(t - tp);
+    tp = t;
+  };
+  // the database boots (PGlite: in its worker thread) while this thread reads the configuration
+  const opening = openDatabase(
+    opts.databaseUrl
+      ? { kind: 'postgres', url: opts.databaseUrl }
+      : { kind: 'pglite', dataDir: opts.inMemory ? null : join(opts.dataDir, 'pglite'), ...(opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {}) },
+  );
+  let files: ConfigFiles;
+  let box: SecretBox;
+  let notifyConfig: NotifyConfig;
+  try {
+    files = readConfigFiles(opts.configDir);
+    box = loadSecretBox(join(opts.dataDir, 'secret.key'));
+    notifyConfig = loadNotifyConfig(opts.configDir);
+    opts.tickets?.adjust?.(notifyConfig);
+  } catch (e) {
+    await opening.then(
+      (d) => d.close(),
+      () => undefined,
+    );
+    throw e;
+  }
+  phase('config');
+  const db = await opening;
+  phase('database');
+  const started: HubFeature[] = [];
+  let closing = false;
+  try {
+    const { changed } = await syncConfig(db, files, box);
+    phase('sync');
+    const structure = await loadStructure(db);
+    phase('structure');
+
+    // core state: the monitor, restored from the transition log since the month start
+    const monitorConfig = { ...DEFAULT_MONITOR_CONFIG, ...opts.monitor };
+    const t = now();
+    const monitor = new Monitor(monitorConfig, structure.grids, structure.cameras, t);
+    const from = monthStart(t, monitorConfig.tzOffsetMinutes);
+    const { initial, history } = await loadHistory(db, from);
+    monitor.replay(initial, history, from, t);
+    phase('restore');
+
+    // the shared seams
+    const log = new TransitionLog(db);
+    const sink = new TransitionSink(monitor, log, logger);
+    const intake = new EvidenceIntake(monitor);
+    const auth = new AuthService(db, now);
+    auth.setAgents(structure.agents);
+    const view = new CountyView(structure, monitor, structure.countyName, now);
+    const cameras: CameraMeta[] = [...view.cameraInfo.values()].map((c) => ({
+      code: c.code,
+      gridId: c.gridId,
+      townId: monitor.grids.get(c.gridId)?.grid.townId ?? '',
+      siteId: c.siteId || null,
+    }));
+
+    // the features
+    const notify = notifyFeature({ db, config: notifyConfig, now, logger });
+    const maintenance = maintenanceFeature({ db, monitor, sink, auth, view, cameras, now, tickMs: notifyConfig.tickMs });
+    const tickets = await ticketsFeature({
+      db,
+      monitor,
+      auth,
+      view,
+      cameras,
+      calendar: maintenance.service.calendar,
+      outbox: notify.outbox,
+      log,
+      intake,
+      config: notifyConfig,
+      logger,
+      now,
+    });
+    maintenance.service.onChange(async () => {
+      tickets.service.tick();
+      await tickets.service.flush();
+    });
+    const ingest = ingestFeature({ db, box, intake, sink, auth, now, heads: await ledgerHeads(db) });
+    const live = liveFeature({ auth, view, logger }, opts.live);
+    const staleness = stalenessFeature({ monitor, sink, now, intervalMs: opts.sweepIntervalMs ?? 5000 });
+    const api = countyApiFeature({
+      auth,
+      view,
+      transitions: (code, limit, before) => cameraTransitions(db, code, limit, before),
+      ready: () => (closing ? { ok: false, reason: 'shutting down' } : { ok: true }),
+    });
+    const metrics = metricsFeature({
+      monitor,
+      ingest: ingest.service,
+      intake,
+      structure,
+      extras: [tickets.metrics ?? {}, live.metrics ?? {}],
+      now,
+      cameraSeries: opts.cameraSeries ?? false,
+    });
+
+    // start in dependency order: windows before the ticket rules reconcile, deliveries, the sweep
+    for (const f of [maintenance, tickets, notify, staleness]) {
+      await f.start?.();
+      started.push(f);
+    }
+    const routed: HubFeature[] = [api, ingest, tickets, maintenance, live, web(), metrics];
+    const app = await buildApp(
+      logger,
+      routed.flatMap((f) => (f.routes ? [f.routes] : [])),
+    );
+    phase('http');
+
+    const startedMs = performance.now() - t0;
+    logger.info(
+      {
+        cameras: structure.cameras.length,
+        grids: structure.grids.length,
+        db: db.kind,
+        configChanged: changed,
+        restoredTransitions: history.length,
+        ms: Math.round(startedMs),
+        phases,
+      },
+      'hub ready',
+    );
+    return {
+      app,
+      db,
+      monitor,
+      intake,
+      ingest: ingest.service,
+      view,
+      auth,
+      log,
+      logger,
+      now,
+      structure,
+      live: live.parts,
+      tickets: tickets.service,
+      outbox: notify.outbox,
+      maintenance: maintenance.service,
+      startedMs,
+      async close() {
+        if (closing) return;
+        closing = true;
+        await staleness.stop?.();
+        await maintenance.stop?.();
+        await live.stop?.(); // open WebSockets first, or the HTTP server waits for them
+        await app.close();
+        await tickets.stop?.();
+        await notify.stop?.();
+        await sink.close();
+        await db.close();
+      },
+    };
+  } catch (e) {
+    for (const f of started.reverse()) await f.stop?.().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+const web = webFeature;
