@@ -3,26 +3,14 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/agent.ts';
 import { loadConfig } from '../../edge-agent/config.ts';
-import { FakeHub } from './fake-hub.ts';
 import { camera, cameras, captureLog } from './fixtures.ts';
-import { FakeProbe, metricValue, newAgent, scrape, sleep, strictlyIncreasing, testConfig, tmpDir, until } from './harness.ts';
+import { FakeProbe, metricValue, newAgent, scrape, sleep, strictlyIncreasing, testConfig, tmpDir, until, startFakeHubWithDir } from './harness.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
-
-async function setup(n: number) {
-  const hub = new FakeHub();
-  hub.setCameras(cameras(n), 'v1');
-  await hub.start();
-  const dir = tmpDir();
-  cleanup.push(
-    () => hub.close(),
-    () => fs.rmSync(dir, { recursive: true, force: true }),
-  );
-  return { hub, dir };
-}
+const setup = (n: number) => startFakeHubWithDir(n, cleanup);
 
 describe('agent control paths', () => {
   it('a batch the hub refuses (4xx) is dropped after one attempt and counted; later batches flow', async () => {

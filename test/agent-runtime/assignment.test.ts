@@ -5,26 +5,14 @@ import { CameraAssignment, type AssignmentChange } from '../../edge-agent/assign
 import type { AgentAssignment } from '../../src/protocol/assignment.ts';
 import { ProtocolError } from '../../src/protocol/validate.ts';
 import { FakeClock } from './fake-clock.ts';
-import { FakeHub } from './fake-hub.ts';
 import { camera, cameras, captureLog } from './fixtures.ts';
-import { FakeProbe, newAgent, sleep, testConfig, tmpDir, until } from './harness.ts';
+import { FakeProbe, newAgent, sleep, testConfig, until, startFakeHubWithDir } from './harness.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
-
-async function setup(n: number) {
-  const hub = new FakeHub();
-  hub.setCameras(cameras(n), 'v1');
-  await hub.start();
-  const dir = tmpDir();
-  cleanup.push(
-    () => hub.close(),
-    () => fs.rmSync(dir, { recursive: true, force: true }),
-  );
-  return { hub, dir };
-}
+const setup = (n: number) => startFakeHubWithDir(n, cleanup);
 
 /** an assignment whose first camera has a port that is not a number (and a password the log must not show) */
 const malformed = (version: string): AgentAssignment =>

@@ -7,8 +7,8 @@ import { DEFAULTS, type AgentConfig } from '../../edge-agent/config.ts';
 import type { ProbeOptions } from '../../edge-agent/scheduler.ts';
 import type { ProbeResult } from '../../src/protocol/probe-result.ts';
 import type { AgentCamera } from '../../src/protocol/assignment.ts';
-import type { FakeHub } from './fake-hub.ts';
-import { captureLog, result, resultId } from './fixtures.ts';
+import { FakeHub } from './fake-hub.ts';
+import { cameras, captureLog, result, resultId } from './fixtures.ts';
 
 export { sleep, until } from '../support/wait.ts';
 import { sleep } from '../support/wait.ts';
@@ -78,4 +78,17 @@ export function deliveredExactlyOnce(hub: FakeHub, ids: string[]): { missing: nu
 
 export function strictlyIncreasing(xs: number[]): boolean {
   return xs.every((x, i) => i === 0 || x > xs[i - 1]!);
+}
+
+/** A started fake hub assigning `n` cameras (version v1) and a temporary data folder, both removed by `cleanup`. */
+export async function startFakeHubWithDir(n: number, cleanup: (() => Promise<void> | void)[]): Promise<{ hub: FakeHub; dir: string }> {
+  const hub = new FakeHub();
+  hub.setCameras(cameras(n), 'v1');
+  await hub.start();
+  const dir = tmpDir();
+  cleanup.push(
+    () => hub.close(),
+    () => fs.rmSync(dir, { recursive: true, force: true }),
+  );
+  return { hub, dir };
 }
