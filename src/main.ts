@@ -15,7 +15,10 @@ try {
   const demo = env.demo ? await (await import('./hub/demo.ts')).prepareDemo(env, logger) : null;
   const hub = await startHub({ ...env, configDir: demo?.configDir ?? env.configDir, logger });
   await hub.app.listen({ port: env.port, host: env.host });
-  await demo?.afterHubListening(hub, `http://${env.host === '0.0.0.0' ? '127.0.0.1' : env.host}:${env.port}`);
+  // the port the server bound (PORT=0 picks a free one), so the demo agent finds it
+  const address = hub.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : env.port;
+  await demo?.afterHubListening(hub, `http://${env.host === '0.0.0.0' ? '127.0.0.1' : env.host}:${port}`);
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await demo?.stop();
