@@ -1,7 +1,11 @@
 /**
  * The one logger (pino, JSON lines). Credentials never reach a log line:
- * known secret fields are redacted by path, and every string passes through
- * `redactUrlCredentials` (rtsp://user:pass@host → rtsp://***@host).
+ * - a field whose name ends in password, secret, token, authorization or cookie is redacted,
+ *   at any depth and inside arrays (assignment bodies carry camera lists);
+ * - every string passes through `redactUrlCredentials`: URL userinfo
+ *   (rtsp://user:pass@host → rtsp://***@host, up to the last "@", so a password holding "@",
+ *   ":" or "/" leaves nothing behind) and Authorization header values (Basic, Digest, Bearer);
+ * - objects nested deeper than MAX_DEPTH are cut, never written unscrubbed.
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
@@ -19,11 +23,26 @@ export const REDACT_PATHS = [
   '*.passwordEnc',
 ];
 
-const URL_CRED = /([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]*@/gi;
+/**
+ * A URL-ish token: a scheme of at most 16 characters (the bound keeps the scan linear on
+ * hostile text), "://", then everything to a blank or a quote. Its userinfo is everything up
+ * to the token's last "@".
+ */
+const URL_TOKEN = /([a-z][a-z0-9+.-]{0,15}:\/\/)([^\s'"<>]*)/gi;
+/** an Authorization header inside a text (an RTSP request, a debug dump): its value to the line's end */
+const AUTH_HEADER = /((?:proxy-)?authorization:[ \t]*)(basic|digest|bearer)\b[^\r\n]*/gi;
+/** field names whose values are secrets, at any depth */
+const SECRET_KEY = /(password|passwd|passwordenc|secret|token|authorization|cookie)$/i;
+const MAX_DEPTH = 8;
 
-/** Replace `scheme://user:pass@` with `scheme://***@` anywhere in a string. */
+/** Replace `scheme://user:pass@` with `scheme://***@`, and Authorization header values, anywhere in a string. */
 export function redactUrlCredentials(s: string): string {
-  return s.replace(URL_CRED, '$1***@');
+  return s
+    .replace(URL_TOKEN, (whole, scheme: string, rest: string) => {
+      const at = rest.lastIndexOf('@');
+      return at < 0 ? whole : `${scheme}***${rest.slice(at)}`;
+    })
+    .replace(AUTH_HEADER, '$1$2 [redacted]');
 }
 
 export function loggerOptions(name: string): LoggerOptions {
@@ -54,12 +73,13 @@ export function loggerOptions(name: string): LoggerOptions {
 
 function scrubObject(v: unknown, depth = 0): unknown {
   if (typeof v === 'string') return redactUrlCredentials(v);
-  if (depth > 4 || v === null || typeof v !== 'object') return v;
+  if (v === null || typeof v !== 'object') return v;
+  if (depth > MAX_DEPTH) return '[too deep]';
   if (v instanceof Error)
     return { type: v.name, code: (v as NodeJS.ErrnoException).code, message: redactUrlCredentials(v.message), stack: v.stack && redactUrlCredentials(v.stack) };
   if (Array.isArray(v)) return v.map((x) => scrubObject(x, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = scrubObject(x, depth + 1);
+  for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEY.test(k) && x != null && typeof x !== 'boolean' ? '[redacted]' : scrubObject(x, depth + 1);
   return out;
 }
 

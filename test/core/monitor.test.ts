@@ -83,11 +83,20 @@ describe('camera state machine', () => {
     const m = mk();
     m.apply('ag', ok('A', T0 + 1), T0 + 1);
     m.apply('ag', ok('B', T0 + 1), T0 + 1);
-    m.setMaintenance('B', true, T0 + 2);
+    for (let i = 0; i < 3; i++) m.apply('other', bad('C', T0 + 1 + i), T0 + 1 + i);
+    m.setMaintenance('B', true, T0 + 10);
     for (let i = 0; i < 5; i++) m.apply('ag', bad('B', T0 + 10 + i), T0 + 10 + i);
-    const town = rollUp(m.grids.values(), (g) => g.townId, T0 + 100).get('t1')!;
-    expect(town.counts).toEqual({ online: 1, offline: 0, unknown: 0, maintenance: 1 });
-    expect(town.onlineRate).toBe(1);
+    expect(m.cameras.get('B')!.state).toBe('maintenance');
+    const HOUR = 3_600_000;
+    const county = rollUp(m.grids.values(), () => 'county', T0 + 10 + HOUR).get('county')!;
+    expect(county.counts).toEqual({ online: 1, offline: 1, unknown: 0, maintenance: 1 });
+    // rule: maintenance is in neither term of the online rate (as online it would read 2/3, as offline 1/3)
+    expect(county.onlineRate).toBe(0.5);
+    // rule: maintenance counts in "all" for coverage (DESIGN.md)
+    expect(county.coverage).toBeCloseTo(2 / 3, 12);
+    // time-weighted over the hour: A online, C offline (from its last success: never → from its first evidence), B out
+    expect(county.today.onlineRate).toBeCloseTo(0.5, 4);
+    expect(county.today.monitoredMs).toBeLessThan(2 * HOUR + 100);
     m.setMaintenance('B', false, T0 + 200);
     expect(m.cameras.get('B')!.state).toBe('unknown');
   });

@@ -78,6 +78,11 @@ describe('robot formats', () => {
     expect(robotAccepted('json', 204, '')).toBe(true);
     const u = new URL(signedDingTalkUrl('https://oapi.dingtalk.com/robot/send?access_token=x', 'SEC', 1700000000000));
     expect(u.searchParams.get('timestamp')).toBe('1700000000000');
-    expect(u.searchParams.get('sign')).toMatch(/^[A-Za-z0-9+/=]{44}$/);
+    // rule: sign = base64(HMAC-SHA256(key = secret, "timestamp\nsecret")), URL-encoded (DingTalk's 加签).
+    // Oracle computed outside this code: printf '1700000000000\nSEC' | openssl dgst -sha256 -hmac SEC -binary | base64
+    expect(u.searchParams.get('sign')).toBe('r+2we0q01lkZqz38LA5IPNbHN81U1leRf3Au4PSQb6Q=');
+    // on the wire "+", "/" and "=" are percent-encoded, as DingTalk requires
+    expect(u.search).toContain('sign=r%2B2we0q01lkZqz38LA5IPNbHN81U1leRf3Au4PSQb6Q%3D');
+    expect(u.searchParams.get('access_token')).toBe('x');
   });
 });
