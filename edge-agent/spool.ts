@@ -5,7 +5,7 @@
  * line (the batch carries its own seq), plus `acked` = highest acknowledged seq.
  * An in-memory index (seq → segment, offset, length) is rebuilt by scanning at open.
  *
- * Durability: fsync after every appended batch. The spool is only written while the hub is
+ * Durability: fsync after every appended batch, and of the directory when a segment is created. The spool is only written while the hub is
  * away or slow (the reporter keeps healthy traffic in memory), so this is at most a few
  * fsyncs a second (one per ≤500-item batch), and a batch the reporter handed over survives
  * a power cut. `acked` is written without fsync: losing it only re-sends batches the hub
@@ -201,6 +201,13 @@ export class Spool {
     const seg: Segment = { id: this.nextSegId++, file: '', bytes: 0, live: 0 };
     seg.file = `seg-${String(seg.id).padStart(10, '0')}.jsonl`;
     this.fd = fs.openSync(path.join(this.opts.dir, seg.file), 'w', 0o600);
+    // the new file's directory entry must survive a power cut too: fsync the directory
+    const dirFd = fs.openSync(this.opts.dir, 'r');
+    try {
+      fs.fsyncSync(dirFd);
+    } finally {
+      fs.closeSync(dirFd);
+    }
     this.writeSeg = seg;
     this.segments.push(seg);
   }

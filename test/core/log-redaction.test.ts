@@ -13,13 +13,7 @@ const TOKEN = 'agent-tok-7f3a9c';
 const SECRET = 'SECdingtalk42';
 
 /** every form in which the secrets could leak */
-const FORMS = [
-  PASSWORD,
-  encodeURIComponent(PASSWORD),
-  Buffer.from(`admin:${PASSWORD}`).toString('base64'),
-  TOKEN,
-  SECRET,
-];
+const FORMS = [PASSWORD, encodeURIComponent(PASSWORD), Buffer.from(`admin:${PASSWORD}`).toString('base64'), TOKEN, SECRET];
 
 function capture() {
   const lines: string[] = [];

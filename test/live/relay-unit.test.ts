@@ -73,6 +73,20 @@ describe('Relay', () => {
     r.close();
   });
 
+  it('default grace, as the hub runs it: the upstream stops 10 s after the last viewer leaves, not 1 ms sooner', () => {
+    vi.useFakeTimers();
+    const a = agents();
+    const r = new Relay({ commands: a, agentOf: () => 'agent-a' });
+    const v = sink(1);
+    r.subscribe(v, 'c01');
+    r.unsubscribe(v, 'c01');
+    vi.advanceTimersByTime(9_999);
+    expect(a.sent.map(([, c]) => c.type)).toEqual(['start']);
+    vi.advanceTimersByTime(1);
+    expect(a.sent.at(-1)).toEqual(['agent-a', { type: 'stop', camera: 'c01' }]);
+    r.close();
+  });
+
   it('a frame is encoded once and skipped for a viewer whose buffer is full', () => {
     const r = new Relay({ commands: agents(), agentOf: () => 'agent-a', maxBufferedBytes: 100 });
     const fast = sink(1);

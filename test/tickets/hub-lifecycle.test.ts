@@ -53,6 +53,32 @@ describe.each(DB_KINDS)('tickets through the hub on %s', (kind) => {
     expect(new Set(rx.received.map((r) => r.eventId)).size).toBe(2);
   });
 
+  it("a webhook with towns gets only those towns' tickets; one without towns gets every town's", async () => {
+    rx = await startReceiver();
+    const rxTb = await startReceiver();
+    try {
+      h = await startTicketHub(kind, [
+        { name: 'county', url: rx.url },
+        { name: 'town-b', url: rxTb.url, towns: ['tb'] },
+      ]);
+      // c09 is in town tb; the 8 cameras of site s8 are in town ta (one site ticket after the group wait)
+      await h.round(['c09', ...SITE8], null);
+      await takeDown(h, ['c09', ...SITE8]);
+      await h.round([], null, 31_000);
+      h.svc().tick();
+      await h.svc().flush();
+      const rows = await ticketRows(h);
+      expect(rows.map((r) => r.kind).sort()).toEqual(['camera', 'site']);
+      await until(() => rx!.received.length === 2);
+      await h.outbox().idle();
+      expect(rx.received.map((r) => r.body.ticket.townId).sort()).toEqual(['ta', 'tb']);
+      // rule: the towns filter — town-b hears only of tb
+      expect(rxTb.received.map((r) => [r.body.event, r.body.ticket.townId])).toEqual([['opened', 'tb']]);
+    } finally {
+      await rxTb.close();
+    }
+  });
+
   it('a site power loss of 8 cameras → one parent ticket, 0 child tickets', async () => {
     h = await startTicketHub(kind);
     await h.round(SITE8, null);

@@ -28,11 +28,22 @@ export function writeTicketCounty(notifyYaml: string): string {
   return dir;
 }
 
-export function notifyYaml(webhookUrl?: string, format = 'json'): string {
+/** A webhook target as notify.yaml lists it (flow style). */
+export interface WebhookSpec {
+  name: string;
+  url: string;
+  format?: string;
+  towns?: string[];
+}
+
+/** notify.yaml: one webhook "crews" at `webhooks` when it is a URL, or the listed targets. */
+export function notifyYaml(webhooks?: string | WebhookSpec[], format = 'json'): string {
+  const list: WebhookSpec[] = typeof webhooks === 'string' ? [{ name: 'crews', url: webhooks, format }] : (webhooks ?? []);
+  const lines = list.map((w) => `  - { name: ${w.name}, url: "${w.url}", format: ${w.format ?? 'json'}${w.towns ? `, towns: [${w.towns.join(', ')}]` : ''} }`);
   return `sla_hours: 24
 tickets: { group_wait_s: 30, hold_down_s: 60, reopen_window_h: 1, flap_threshold: 2, tick_ms: 60000 }
 retry: { base_ms: 40, max_ms: 200, max_attempts: 8, timeout_ms: 2000 }
-${webhookUrl ? `webhooks:\n  - { name: crews, url: "${webhookUrl}", format: ${format} }\n` : ''}`;
+${lines.length ? `webhooks:\n${lines.join('\n')}\n` : ''}`;
 }
 
 export interface TicketHub {
@@ -45,8 +56,8 @@ export interface TicketHub {
   close(): Promise<void>;
 }
 
-export async function startTicketHub(kind: DbKind, webhookUrl?: string, format = 'json'): Promise<TicketHub> {
-  const configDir = writeTicketCounty(notifyYaml(webhookUrl, format));
+export async function startTicketHub(kind: DbKind, webhooks?: string | WebhookSpec[], format = 'json'): Promise<TicketHub> {
+  const configDir = writeTicketCounty(notifyYaml(webhooks, format));
   const clock = { now: T0 };
   const now = () => clock.now;
   const t = await startTestHub(kind, { configDir, now, sweepIntervalMs: 3_600_000 });
