@@ -11,6 +11,6 @@ export interface HubDeps {
   view: CountyView;
   transitions(code: string, limit: number, before?: number): Promise<Transition[]>;
   assignment(agentId: string): Promise<AgentAssignment>;
-  /** ready = database open, state restored, not shutting down */
-  ready(): { ok: boolean; reason?: string };
+  /** ready = state restored, the database answers, not shutting down */
+  ready(): Promise<{ ok: boolean; reason?: string }>;
 }

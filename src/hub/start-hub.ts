@@ -12,7 +12,7 @@ import { DEFAULT_MONITOR_CONFIG, type CameraMeta, type MonitorConfig } from '../
 import { Monitor } from '../core/monitor.ts';
 import { monthStart } from '../core/time-windows.ts';
 import { type ConfigFiles, readConfigFiles } from '../county/load-config.ts';
-import { type Database, openDatabase } from '../db/client.ts';
+import { type Database, databaseAnswers, openDatabase } from '../db/client.ts';
 import { syncConfig } from '../db/config-sync.ts';
 import { type CountyStructure, loadStructure } from '../db/county-store.ts';
 import { cameraTransitions, ledgerHeads, loadHistory, TransitionLog } from '../db/transition-log.ts';
@@ -182,7 +182,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       auth,
       view,
       transitions: (code, limit, before) => cameraTransitions(db, code, limit, before),
-      ready: () => (closing ? { ok: false, reason: 'shutting down' } : { ok: true }),
+      ready: async () => {
+        if (closing) return { ok: false, reason: 'shutting down' };
+        return (await databaseAnswers(db)) ? { ok: true } : { ok: false, reason: 'database unreachable' };
+      },
     });
     const metrics = metricsFeature({
       monitor,

@@ -6,8 +6,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../support/hub-harness.ts';
-import { batch, post, result } from '../support/reports.ts';
-import { AGENT_A } from '../support/tiny-county.ts';
+import { batch, get, login, post, result } from '../support/reports.ts';
+import { AGENT_A, USERS } from '../support/tiny-county.ts';
 
 const url = process.env.TEST_DATABASE_URL;
 
@@ -37,15 +37,30 @@ describe.runIf(url)('PostgreSQL goes away and comes back', () => {
 
   it('answers 503 while the database is away, then commits the retried batch with its transitions', async () => {
     expect((await post(t.hub.app, AGENT_A.token, batch(1, [result('c01', clock), result('c02', clock)]))).statusCode).toBe(200);
+    const token = await login(t.hub.app, USERS.admin);
+    expect((await t.hub.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
     await cut(false);
     clock += 30_000;
     const b2 = batch(2, [result('c01', clock, 'unreachable'), result('c03', clock)]);
     const down = await post(t.hub.app, AGENT_A.token, b2);
     expect(down.statusCode).toBe(503);
     expect(down.json().message).toMatch(/retry/);
-    // the hub stays up and serves reads from memory
+    // the hub stays up (healthz), says it is not ready (readyz 503, so a balancer stops sending
+    // reports), and serves the figures from memory to a user who was logged in
     expect((await t.hub.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    const notReady = await t.hub.app.inject({ method: 'GET', url: '/readyz' });
+    expect(notReady.statusCode).toBe(503);
+    expect(notReady.json()).toEqual({ ok: false, reason: 'database unreachable' });
+    const summary = await get(t.hub.app, token, '/api/summary');
+    expect(summary.statusCode).toBe(200);
+    // c01, c02 from batch 1 and c03 from the refused batch 2: the core decided it, the ledger
+    // commit failed, and the agent's retry replays it (below)
+    expect(summary.json().county.counts).toMatchObject({ online: 3, offline: 0 });
+    const cam = await get(t.hub.app, token, '/api/cameras/c02');
+    expect(cam.statusCode).toBe(200);
+    expect(cam.json()).toMatchObject({ code: 'c02', state: 'online' });
     await cut(true);
+    expect((await t.hub.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
     const again = await post(t.hub.app, AGENT_A.token, b2);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ seq: 2, duplicate: false });

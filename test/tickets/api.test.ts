@@ -141,6 +141,12 @@ describe.each(DB_KINDS)('ticket API on %s', (kind) => {
     expect(w.statusCode).toBe(200);
     expect(h.t.hub.monitor.cameras.get('c10')!.state).toBe('maintenance');
     expect((await send('crewA', 'POST', '/api/maintenance', { cameras: ['c10'], from: h.clock.now, to: h.clock.now + 1000, note: 'x' })).statusCode).toBe(404);
+    // rule: windows are listed in scope, as tickets are — town tb's window is not town ta's business
+    const listed = async (who: string) => (await get(h.t.hub.app, tok[who]!, '/api/maintenance')).json().items.map((x: { id: number }) => x.id);
+    expect(await listed('crewB')).toEqual([w.json().id]);
+    expect(await listed('admin')).toEqual([w.json().id]);
+    expect(await listed('crewA')).toEqual([]);
+    expect(await listed('worker')).toEqual([]); // grid ga1 only
     const before = (await get(h.t.hub.app, tok.admin!, '/api/tickets')).json().total;
     await takeDown(h, ['c10']);
     h.svc().tick();

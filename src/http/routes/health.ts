@@ -10,7 +10,7 @@ export const healthRoutes =
       '/readyz',
       { schema: { tags: ['health'], response: { 200: Type.Object({ ok: Type.Boolean() }), 503: Type.Object({ ok: Type.Boolean(), reason: Type.String() }) } } },
       async (_req, reply) => {
-        const r = deps.ready();
+        const r = await deps.ready();
         return r.ok ? { ok: true } : reply.status(503).send({ ok: false, reason: r.reason ?? 'not ready' });
       },
     );

@@ -1,6 +1,7 @@
 /** Maintenance windows (报备): list, announce, cancel. The windows themselves belong to the maintenance service. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import type { MaintenanceWindow } from '../../core/maintenance.ts';
 import type { AuthService } from '../../services/auth.ts';
 import type { CountyView } from '../../services/county-view.ts';
 import type { MaintenanceService } from '../../services/maintenance.ts';
@@ -36,9 +37,26 @@ export const maintenanceRoutes =
       '/api/maintenance',
       {
         preHandler: anyUser,
-        schema: { tags, security, summary: 'Maintenance windows not yet over', response: { 200: Type.Object({ items: Type.Array(Type.Unknown()) }), ...errors } },
+        schema: {
+          tags,
+          security,
+          summary: 'Maintenance windows not yet over, that cover a camera in your scope',
+          response: { 200: Type.Object({ items: Type.Array(Type.Unknown()) }), ...errors },
+        },
       },
-      async () => ({ items: await svc.list() }),
+      async (req) => {
+        // a window is listed to whoever may see one of the cameras it covers (as tickets are)
+        const seen = { cameras: new Set<string>(), sites: new Set<string>(), grids: new Set<string>() };
+        for (const c of deps.view.cameraInfo.values()) {
+          if (!deps.view.camera(req.scope, c.code)) continue;
+          seen.cameras.add(c.code);
+          if (c.siteId) seen.sites.add(c.siteId);
+          seen.grids.add(c.gridId);
+        }
+        const visible = (w: MaintenanceWindow) =>
+          w.cameras.some((code) => seen.cameras.has(code)) || (w.siteId !== null && seen.sites.has(w.siteId)) || (w.gridId !== null && seen.grids.has(w.gridId));
+        return { items: (await svc.list()).filter(visible) };
+      },
     );
     app.post(
       '/api/maintenance',
