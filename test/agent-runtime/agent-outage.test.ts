@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Agent } from '../../edge-agent/agent.ts';
 import { FakeHub } from './fake-hub.ts';
 import { cameras } from './fixtures.ts';
-import { deliveredExactlyOnce, FakeProbe, metricValue, newAgent, scrape, sleep, strictlyIncreasing, testConfig, tmpDir, until } from './harness.ts';
+import { deliveredExactlyOnce, FakeProbe, metricValue, newAgent, scrape, strictlyIncreasing, testConfig, tmpDir, until } from './harness.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -34,24 +34,26 @@ describe('agent vs. an unreliable hub (1 cycle = 100 ms)', () => {
     const { agent, text } = newAgent(testConfig(dataDir(), hub), probe);
     track(agent);
     await agent.start();
-    await sleep(500);
-    expect(hub.processed.length).toBeGreaterThan(3);
+    await until(() => hub.processed.length > 3, 10_000, 'first batches at the hub');
 
     let maxSpooled = 0;
     const watch = setInterval(() => (maxSpooled = Math.max(maxSpooled, agent.status().spool.batches)), 20);
     cleanup.push(() => clearInterval(watch));
     const beforeOutage = probe.produced.length;
+    // each phase lasts until the agent has met it, not for a fixed time (no wall-clock bets)
+    const errors = () => agent.status().reports.transientErrors;
     hub.mode = 'slow'; // requests hang: the agent's 300 ms deadline fires
-    await sleep(700);
+    await until(() => errors() >= 1, 10_000, 'a deadline fired');
     hub.mode = '503';
-    await sleep(600);
+    const after503 = errors();
+    await until(() => errors() > after503, 10_000, 'a 503 counted');
     await hub.down(); // connection refused
-    await sleep(1000);
+    // down until 10 cycles × 20 cameras were produced and more than 10 batches wait on disk
+    await until(() => probe.produced.length - beforeOutage > 10 * 20 && agent.status().spool.batches > 10, 20_000, 'spooling while down');
     const duringOutage = probe.produced.length - beforeOutage;
     await hub.up();
-    await until(() => agent.status().spool.batches === 0, 5000, 'spool drained');
+    await until(() => agent.status().spool.batches === 0, 10_000, 'spool drained');
     clearInterval(watch);
-    await sleep(300);
     await agent.stop();
 
     expect(maxSpooled).toBeGreaterThan(10);
@@ -71,9 +73,9 @@ describe('agent vs. an unreliable hub (1 cycle = 100 ms)', () => {
     const probe = new FakeProbe();
     const a = track(newAgent(testConfig(dir, hub), probe).agent);
     await a.start();
-    await sleep(300);
+    await until(() => hub.processed.length > 0, 10_000, 'first batch at the hub');
     await hub.down();
-    await sleep(500);
+    await until(() => a.status().spool.batches > 3, 10_000, 'spooling while down');
     await a.stop();
     const spooledByA = a.status().spool.batches;
     expect(spooledByA).toBeGreaterThan(3);
@@ -84,7 +86,7 @@ describe('agent vs. an unreliable hub (1 cycle = 100 ms)', () => {
     await b.start();
     expect(b.status()).toMatchObject({ cameras: 10, assignmentVersion: 'v1' });
     expect(b.status().spool.batches).toBe(spooledByA);
-    await sleep(500);
+    await until(() => probe.calls.length - callsBefore > 30 && b.status().spool.batches > spooledByA, 10_000, 'probing from the cached assignment');
     await b.stop();
     expect(probe.calls.length - callsBefore).toBeGreaterThan(30);
     expect(b.status().spool.batches).toBeGreaterThan(spooledByA);
@@ -106,7 +108,7 @@ describe('agent vs. an unreliable hub (1 cycle = 100 ms)', () => {
     const { agent, lines } = newAgent(testConfig(dataDir(), hub, { spoolMaxBytes: 16 * 1024 }), probe);
     track(agent);
     await agent.start();
-    await sleep(200);
+    await until(() => hub.processed.length > 0, 10_000, 'first batch at the hub');
     await hub.down();
     // bounded wait rather than a fixed sleep: under CI load the agent needs longer to fill 16 KiB
     await until(() => agent.status().spool.droppedBatches > 0, 10_000, 'the spool to overflow');

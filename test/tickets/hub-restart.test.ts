@@ -35,8 +35,10 @@ describe.each(DB_KINDS)('tickets across restarts on %s', (kind) => {
     h.svc().tick();
     await h.svc().flush();
     await until(() => rx!.received.length === 3);
-    await new Promise((r) => setTimeout(r, 300));
+    // no time bet: once the worker is idle with nothing undelivered, nothing more can arrive
     await h.outbox().idle();
+    const [undelivered] = await h.t.hub.db.query<{ n: number }>(`select count(*)::int as n from notify_outbox where delivered_at is null`);
+    expect(undelivered!.n).toBe(0);
     const rows = await ticketRows(h);
     expect(rows.map((r) => [r.kind, r.camera_codes.length])).toEqual([
       ['camera', 1],
