@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/agent.ts';
 import { loadConfig } from '../../edge-agent/config.ts';
 import { camera, cameras, captureLog } from './fixtures.ts';
-import { FakeProbe, metricValue, newAgent, scrape, sleep, strictlyIncreasing, testConfig, tmpDir, until, startFakeHubWithDir } from './harness.ts';
+import { FakeProbe, metricValue, newAgent, scrape, strictlyIncreasing, testConfig, tmpDir, until, startFakeHubWithDir } from './harness.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -20,8 +20,8 @@ describe('agent control paths', () => {
     const { agent, lines } = newAgent(testConfig(dir, hub), probe);
     cleanup.push(() => agent.stop());
     await agent.start();
+    // batches go in seq order: once 8 later ones are processed, a retry of 2 or 3 would have come first
     await until(() => hub.processed.length >= 8, 5000, 'batches after the refused ones');
-    await sleep(300);
     expect(hub.attempts.filter((s) => s === 2)).toHaveLength(1);
     expect(hub.attempts.filter((s) => s === 3)).toHaveLength(1);
     expect(hub.processed).not.toContain(2);
@@ -61,7 +61,7 @@ describe('agent control paths', () => {
     const { agent } = newAgent(testConfig(dir, hub, { token: 'wrong', cameras: cameras(5) }), probe);
     cleanup.push(() => agent.stop());
     await agent.start();
-    await sleep(600);
+    await until(() => hub.authFailures > 1 && agent.status().spool.batches > 0, 5000, 'batches refused at the door and spooled');
     expect(hub.authFailures).toBeGreaterThan(0);
     expect(agent.status().reports.rejected).toBe(0);
     expect(agent.status().spool.batches).toBeGreaterThan(0);
@@ -77,12 +77,13 @@ describe('agent control paths', () => {
     const { agent, text } = newAgent(testConfig(dir, hub), probe);
     cleanup.push(() => agent.stop());
     await agent.start();
-    await sleep(400);
-    expect(probe.calls.filter((c) => c.code === 'B').length).toBeGreaterThan(1);
+    await until(() => probe.calls.filter((c) => c.code === 'B').length > 1, 5000, 'B probed twice');
     hub.setCameras([camera('A'), camera('C'), camera('D', 'other-secret-pw')], 'v2');
     await until(() => agent.status().assignmentVersion === 'v2', 2000, 'v2 applied');
     const applied = Date.now();
-    await sleep(500);
+    // three more cycles for the cameras kept and the one added
+    const callsOf = (code: string) => probe.calls.filter((c) => c.code === code && c.at > applied).length;
+    await until(() => callsOf('D') >= 3 && callsOf('A') >= 3, 5000, 'three cycles of v2');
     await agent.stop();
     expect(probe.calls.filter((c) => c.code === 'D').length).toBeGreaterThanOrEqual(3);
     expect(probe.calls.filter((c) => c.code === 'B' && c.at > applied)).toHaveLength(0);
@@ -100,7 +101,7 @@ describe('agent control paths', () => {
     const { agent } = newAgent(testConfig(path.join(dir, 'data'), hub, { camerasFile: file }), probe);
     cleanup.push(() => agent.stop());
     await agent.start();
-    await sleep(300);
+    await until(() => probe.calls.some((c) => c.code === 'L1') && probe.calls.some((c) => c.code === 'L2'), 5000, 'L1 and L2 probed');
     fs.writeFileSync(file, '- { code: L3, host: 127.0.0.1 }\n');
     await until(() => probe.calls.some((c) => c.code === 'L3'), 2000, 'L3 probed');
     await agent.stop();
@@ -132,12 +133,13 @@ describe('agent control paths', () => {
     const a = new Agent(testConfig(dir, hub), { probe: probe.probe, log: cap.log });
     await a.start();
     const port = a.metricsPort!;
-    await sleep(200);
+    await until(() => hub.processed.length >= 1, 5000, 'a first batch');
     await a.stop();
     await expect(scrape(port)).rejects.toThrow();
     const b = new Agent(testConfig(dir, hub), { probe: probe.probe, log: cap.log });
+    const before = hub.processed.length;
     await b.start();
-    await sleep(200);
+    await until(() => hub.processed.length > before, 5000, 'a batch from the second run');
     await b.stop();
     expect(strictlyIncreasing(hub.processed)).toBe(true);
     expect(hub.duplicates).toBe(0);

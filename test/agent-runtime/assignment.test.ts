@@ -6,7 +6,7 @@ import type { AgentAssignment } from '../../src/protocol/assignment.ts';
 import { ProtocolError } from '../../src/protocol/validate.ts';
 import { FakeClock } from './fake-clock.ts';
 import { camera, cameras, captureLog } from './fixtures.ts';
-import { FakeProbe, newAgent, sleep, testConfig, until, startFakeHubWithDir } from './harness.ts';
+import { FakeProbe, newAgent, testConfig, until, startFakeHubWithDir } from './harness.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -30,7 +30,8 @@ describe('the camera assignment (one owner: fetch, validate, cache, poll, lookup
     await until(() => lines.some((l) => l.msg === 'refused a malformed camera assignment; keeping the current cameras'), 3000, 'refusal logged');
     const refusal = lines.find((l) => l.msg === 'refused a malformed camera assignment; keeping the current cameras')!;
     expect(String(refusal.problem)).toContain('/cameras/0/onvifPort');
-    await sleep(300); // more polls: logged once, cameras kept
+    const fetches = hub.assignmentFetches;
+    await until(() => hub.assignmentFetches >= fetches + 3, 5000, 'three more polls'); // logged once, cameras kept
     expect(lines.filter((l) => l.msg === refusal.msg)).toHaveLength(1);
     expect(agent.status()).toMatchObject({ cameras: 3, assignmentVersion: 'v1' });
     expect(probe.calls.some((c) => c.code === 'X')).toBe(false);

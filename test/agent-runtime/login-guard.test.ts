@@ -15,7 +15,7 @@ import type { ProbeResult } from '../../src/protocol/probe-result.ts';
 import { makeCameraSpecs, startFleet, type Fleet } from '../../src/simulator/index.ts';
 import { FakeHub } from './fake-hub.ts';
 import { captureLog } from './fixtures.ts';
-import { sleep, testConfig, tmpDir, until } from './harness.ts';
+import { testConfig, tmpDir, until } from './harness.ts';
 
 const WINDOW_MS = 60_000;
 
@@ -87,7 +87,8 @@ describe('one login guard per camera, shared by the ladder and the snapshots (--
 
     const shot = await agent.snapshots.grab(cam);
     expect(shot).toMatchObject({ ok: false, reason: 'auth' });
-    await sleep(1000); // three more ladder cycles
+    // three more ladder results without credentials, counted, not waited for by the clock
+    await until(() => hub.items.filter((r) => r.camera === cam.code && heldBack(r)).length >= 3, 5000, 'three held-back ladder cycles');
     expect(logins(cam.code)).toBe(before);
     expect(fleet.counters(cam.code).snapshotPulls).toBe(0);
     // the ladder kept probing (reachability), without credentials
