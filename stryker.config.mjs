@@ -1,7 +1,9 @@
-// Mutation testing (Stryker, Vitest runner): `npm run test:mutation` mutates the rules users
-// rely on and counts the mutants the tests kill. Incremental: results are kept in
-// reports/mutation/incremental.json, so a re-run after a small change tests only what changed.
-// `npm run test:mutation -- --mutate src/core/rates.ts` narrows it to files.
+// Mutation testing (Stryker, Vitest runner) of the rules users rely on: `npm run test:mutation`
+// runs this config (the core, notify formats, log redaction, the spool, the login guard, the
+// probes' classifiers — against the fast tests) and then stryker.hub.config.mjs (ingest,
+// evidence intake, outbox — against in-process hubs). Incremental: results are kept in
+// reports/mutation/, so a re-run after a small change tests only the mutants it touched.
+// Narrow it with `npx stryker run --mutate src/core/rates.ts`.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
@@ -10,24 +12,24 @@ export default {
   coverageAnalysis: 'perTest',
   mutate: [
     'src/core/**/*.ts',
-    'src/services/ingest.ts',
-    'src/services/evidence-intake.ts',
-    'src/notify/**/*.ts',
+    '!src/core/seeded-random.ts',
+    'src/notify/formats.ts',
+    'src/notify/config.ts',
     'src/log.ts',
     'edge-agent/spool.ts',
     'edge-agent/login-guard.ts',
     'src/protocol/probe-result.ts',
-    'edge-agent/probes/*.ts',
+    'edge-agent/probes/{tcp,onvif-time,onvif-auth,rtsp,frame,soap-parse}.ts',
   ],
   incremental: true,
-  incrementalFile: 'reports/mutation/incremental.json',
+  incrementalFile: 'reports/mutation/core-incremental.json',
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/index.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: 'reports/mutation/core.html' },
+  jsonReporter: { fileName: 'reports/mutation/core.json' },
   clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
   thresholds: { high: 90, low: 80, break: null },
   concurrency: 2,
-  timeoutMS: 15_000,
+  timeoutMS: 10_000,
   tempDirName: '.tmp/stryker',
   cleanTempDir: 'always',
 };

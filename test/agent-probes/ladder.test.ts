@@ -1,4 +1,11 @@
-/** The ladder: order, first failing rung names the fault, skipped rungs, auth back-off. */
+/**
+ * The ladder: order, first failing rung names the fault, skipped rungs, auth back-off.
+ * Against in-test ONVIF/RTSP responders, for the faults a real server does not make on demand
+ * (a clock 3 h off, Connection: close, a port that accepts and never answers, rungs that throw,
+ * deadlines). The full ladder against a real RTSP server (GStreamer, with and without the
+ * right password, frame included) is in gstreamer.test.ts; against the real-protocol simulator
+ * in test/e2e/agent-hub.test.ts.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_BACKOFF, LADDER_DEADLINE, authFailed, fullyVerified, loginAttempted, probeCamera } from '../../edge-agent/ladder.ts';
 import type { RungProbe } from '../../edge-agent/probes/types.ts';

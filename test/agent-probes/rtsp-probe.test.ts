@@ -1,4 +1,10 @@
-/** The RTSP rung against a tiny in-test RTSP responder. */
+/**
+ * The RTSP rung against a tiny in-test RTSP responder — kept for the replies a real server
+ * does not give on demand: Basic only, Digest and Basic offered together (Hikvision), a
+ * challenge on OPTIONS, a hang-up after 401, a 200 without SDP, DESCRIBE never answered, a
+ * silent peer, an HTTP server on the port. The same rung against a real third-party server
+ * (GStreamer's gst-rtsp-server: right and wrong password, unknown mount) is in gstreamer.test.ts.
+ */
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
