@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { Cam } from 'onvif';
-import { ffmpegMajorVersion, resolveFfmpegPath, socketTimeoutArgs, urlWithCredentials } from '../edge-agent/frame-grab.ts';
+import { ffmpegMajorVersion, ffmpegRtspInputArgs, resolveFfmpegPath, urlWithCredentials } from '../edge-agent/frame-grab.ts';
 import { rtspRequestUrl } from '../edge-agent/probes/rtsp.ts';
 import type { AgentCamera } from '../src/protocol/assignment.ts';
 
@@ -56,23 +56,7 @@ function onvifPart(cam: AgentCamera, timeoutMs: number): Promise<{ connected: bo
 async function ffmpegPart(cam: AgentCamera, timeoutMs: number, path: string): Promise<boolean> {
   const major = await ffmpegMajorVersion(path);
   const url = urlWithCredentials(rtspRequestUrl(cam.rtspUrl), cam.username, cam.password);
-  const args = [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'error',
-    '-rtsp_transport',
-    'tcp',
-    ...socketTimeoutArgs(major, timeoutMs * 800),
-    '-i',
-    url,
-    '-an',
-    '-frames:v',
-    '1',
-    '-f',
-    'null',
-    '-',
-  ];
+  const args = [...ffmpegRtspInputArgs(major, timeoutMs * 800), '-i', url, '-an', '-frames:v', '1', '-f', 'null', '-'];
   return new Promise((resolve) => {
     const child = spawn(path, args, { stdio: 'ignore' });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

@@ -78,15 +78,14 @@ export function urlWithCredentials(url: string, username?: string, password?: st
   return url.replace(/^(rtsp:\/\/)(?:[^/@]*@)?/i, `$1${cred}`);
 }
 
+/** ffmpeg's quiet start and RTSP-over-TCP input with a socket timeout (the frame grab's and the bench baseline's). */
+export function ffmpegRtspInputArgs(major: number, socketTimeoutUs: number): string[] {
+  return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', ...socketTimeoutArgs(major, socketTimeoutUs)];
+}
+
 export function ffmpegGrabArgs(major: number, inputUrl: string, socketTimeoutUs: number): string[] {
   return [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'error',
-    '-rtsp_transport',
-    'tcp',
-    ...socketTimeoutArgs(major, socketTimeoutUs),
+    ...ffmpegRtspInputArgs(major, socketTimeoutUs),
     '-analyzeduration',
     '500000',
     '-probesize',

@@ -16,6 +16,22 @@ import { openViewer, startAgentChannel, startLiveEnv, until, type LiveEnv, type 
 
 const INTERVAL = 250;
 
+/** The HTTP status a WebSocket upgrade gets with this bearer token (101 when it opens). */
+function upgradeStatus(url: string, token: string): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+    ws.on('unexpected-response', (_q, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      resolve(101);
+      ws.close();
+    });
+    ws.on('error', () => undefined);
+  });
+}
+
 describe('live relay end to end', () => {
   let env: LiveEnv;
   let agentA: CommandChannel;
@@ -190,31 +206,9 @@ describe('live relay end to end', () => {
     expect(await anon.next((m) => m.type === 'error' && m.code === 'unauthorized')).toBeTruthy();
     expect(await closed).toBe(4401);
     // the agent channel wants an agent token before the upgrade
-    const status = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(env.hubUrl.replace('http:', 'ws:') + '/api/agent/channel', { headers: { authorization: 'Bearer nope' } });
-      ws.on('unexpected-response', (_q, res) => {
-        resolve(res.statusCode ?? 0);
-        ws.terminate();
-      });
-      ws.on('open', () => {
-        resolve(101);
-        ws.close();
-      });
-      ws.on('error', () => undefined);
-    });
-    expect(status).toBe(401);
-    const user = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(env.hubUrl.replace('http:', 'ws:') + '/api/agent/channel', { headers: { authorization: `Bearer ${env.tokens.admin}` } });
-      ws.on('unexpected-response', (_q, res) => {
-        resolve(res.statusCode ?? 0);
-        ws.terminate();
-      });
-      ws.on('open', () => {
-        resolve(101);
-        ws.close();
-      });
-      ws.on('error', () => undefined);
-    });
+    expect(await upgradeStatus(`${env.hubUrl.replace('http:', 'ws:')}/api/agent/channel`, 'nope')).toBe(401);
+    // a user's token is not an agent's
+    const user = await upgradeStatus(`${env.hubUrl.replace('http:', 'ws:')}/api/agent/channel`, env.tokens.admin);
     expect(user).toBe(401);
     expect(AGENT_A.token).not.toBe(env.tokens.admin);
   });
