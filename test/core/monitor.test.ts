@@ -73,8 +73,9 @@ describe('camera state machine', () => {
     const m = mk();
     m.apply('ag', ok('A', T0 + 1000), T0 + 1000);
     m.drainTransitions();
-    expect(m.sweep(T0 + 1000 + DEFAULT_MONITOR_CONFIG.staleAfterMs)).toBe(0);
-    expect(m.sweep(T0 + 1001 + DEFAULT_MONITOR_CONFIG.staleAfterMs)).toBe(1);
+    // the default the README promises: unknown after 120 s without evidence, not 1 ms sooner
+    expect(m.sweep(T0 + 1000 + 120_000)).toBe(0);
+    expect(m.sweep(T0 + 1001 + 120_000)).toBe(1);
     expect(m.cameras.get('A')!.state).toBe('unknown');
     expect(m.drainTransitions()).toMatchObject([{ from: 'online', to: 'unknown', reason: 'stale' }]);
   });
@@ -99,6 +100,12 @@ describe('camera state machine', () => {
     expect(county.today.monitoredMs).toBeLessThan(2 * HOUR + 100);
     m.setMaintenance('B', false, T0 + 200);
     expect(m.cameras.get('B')!.state).toBe('unknown');
+  });
+});
+
+describe('defaults users rely on (README "Rates")', () => {
+  it('offline after 3 failures, online after 2 successes, unknown after 120 s, Asia/Shanghai days, 10 s clock drift', () => {
+    expect(DEFAULT_MONITOR_CONFIG).toEqual({ failuresToOffline: 3, successesToOnline: 2, staleAfterMs: 120_000, tzOffsetMinutes: 480, clockDriftThresholdMs: 10_000 });
   });
 });
 
