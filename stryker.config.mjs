@@ -18,7 +18,6 @@ export default {
     'src/log.ts',
     'edge-agent/spool.ts',
     'edge-agent/login-guard.ts',
-    'src/protocol/probe-result.ts',
     'edge-agent/probes/{tcp,onvif-time,onvif-auth,rtsp,frame,soap-parse}.ts',
   ],
   incremental: true,

@@ -6,9 +6,11 @@ export default defineConfig({
   test: {
     include: [
       'test/core/**/*.test.ts',
+      'test/notify/**/*.test.ts',
       'test/tickets/{rules,stages,notify-config}.test.ts',
-      'test/agent-runtime/{spool,spool-durability,login-guard,reporter}.test.ts',
-      'test/agent-probes/{onvif-probes,rtsp-probe,soap-fixtures,tcp,http-wire,ladder}.test.ts',
+      'test/tickets/rules-*.test.ts',
+      'test/agent-runtime/{spool,spool-durability,spool-rules,login-guard,reporter}.test.ts',
+      'test/agent-probes/{onvif-probes,rtsp-probe,soap-fixtures,tcp,http-wire,ladder,classifiers}.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,7 +1,8 @@
 /**
  * A tiny hub for agent tests (node:http on 127.0.0.1): the two agent endpoints, with an
  * idempotent (agent, seq) ledger, switchable to 503 / down (connection refused) / slow
- * (never answers) / rejecting (422), and a record of everything it saw.
+ * (never answers), and a record of everything it saw. The control paths (4xx, wrong token,
+ * reset data folder, assignment change) run against the real hub: test/e2e/agent-control-hub.test.ts.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,8 +15,6 @@ export class FakeHub {
   mode: HubMode = 'ok';
   token = 'test-token';
   assignment: AgentAssignment = { agent: 'agent-1', version: '1', cameras: [] };
-  /** seqs the hub answers with 422 (a bad batch) */
-  reject = new Set<number>();
   /** seqs processed, in arrival order */
   processed: number[] = [];
   items: ProbeResult[] = [];
@@ -23,7 +22,6 @@ export class FakeHub {
   /** every POST attempt's seq (including refused and failed ones) */
   attempts: number[] = [];
   assignmentFetches = 0;
-  authFailures = 0;
   private seen = new Set<number>();
   private server: http.Server;
   private hanging = new Set<http.ServerResponse>();
@@ -72,7 +70,6 @@ export class FakeHub {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (req.headers.authorization !== `Bearer ${this.token}`) {
-      this.authFailures++;
       res.writeHead(401).end('{"error":"bad token"}');
       return;
     }
@@ -89,10 +86,6 @@ export class FakeHub {
         const batch = JSON.parse(Buffer.concat(chunks).toString()) as ReportBatch;
         this.attempts.push(batch.seq);
         if (this.mode !== 'ok') return this.unavailable(res);
-        if (this.reject.has(batch.seq)) {
-          res.writeHead(422, { 'content-type': 'application/json' }).end('{"error":"bad batch"}');
-          return;
-        }
         const duplicate = this.seen.has(batch.seq);
         if (duplicate) this.duplicates++;
         else {

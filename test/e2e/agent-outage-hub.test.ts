@@ -1,71 +1,20 @@
 /**
  * The agent against the REAL hub (in-process, PGlite), with the network between them failing:
- * a TCP proxy on loopback passes, hangs (accepts and forwards nothing: the agent's deadline
- * fires), answers 503 itself, or refuses connections. The hub's own ledger (ingest_batches)
- * decides what arrived: every result the agent produced is counted there exactly once, the
- * batch seqs have no gap, and the hub answered no replay as new.
+ * a TCP proxy on loopback (test/support/fault-proxy.ts) passes, hangs (accepts and forwards
+ * nothing: the agent's deadline fires), answers 503 itself, or refuses connections. The hub's
+ * own ledger (ingest_batches) decides what arrived: every result the agent produced is counted
+ * there exactly once, the batch seqs have no gap, and the hub answered no replay as new.
  */
-import { createServer, type Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/agent.ts';
 import { DEFAULTS, type AgentConfig } from '../../edge-agent/config.ts';
 import { FakeProbe, tmpDir } from '../agent-runtime/harness.ts';
 import { captureLog } from '../agent-runtime/fixtures.ts';
+import { startProxy } from '../support/fault-proxy.ts';
 import { startTestHub, type TestHub } from '../support/hub-harness.ts';
 import { AGENT_A } from '../support/tiny-county.ts';
 import { until } from '../support/wait.ts';
-
-type Mode = 'pass' | 'hang' | '503' | 'refuse';
-
-/** A loopback TCP proxy in front of the hub whose failure mode can be switched. */
-async function startProxy(target: number) {
-  let mode: Mode = 'pass';
-  const sockets = new Set<Socket>();
-  const onConn = (c: Socket) => {
-    sockets.add(c);
-    c.on('close', () => sockets.delete(c));
-    c.on('error', () => undefined);
-    if (mode === 'hang') return; // accepted, nothing forwarded, nothing answered
-    if (mode === '503') {
-      c.once('data', () =>
-        c.end('HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: 27\r\nconnection: close\r\n\r\n{"message":"retry later"} \n'),
-      );
-      return;
-    }
-    const up = new Socket();
-    up.on('error', () => c.destroy());
-    c.on('error', () => up.destroy());
-    up.connect(target, '127.0.0.1', () => {
-      c.pipe(up);
-      up.pipe(c);
-    });
-    sockets.add(up);
-    up.on('close', () => sockets.delete(up));
-  };
-  let server: Server = createServer(onConn);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  const dropAll = () => {
-    for (const s of sockets) s.destroy();
-  };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    set(m: Mode) {
-      dropAll(); // the agent's kept-alive connections meet the new mode at once
-      if (m === 'refuse' && mode !== 'refuse') server.close();
-      if (m !== 'refuse' && mode === 'refuse') {
-        server = createServer(onConn);
-        server.listen(port, '127.0.0.1');
-      }
-      mode = m;
-    },
-    async close() {
-      dropAll();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
