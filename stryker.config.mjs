@@ -1,9 +1,12 @@
 // Mutation testing (Stryker, Vitest runner) of the rules users rely on: `npm run test:mutation`
 // runs this config (the core, notify formats, log redaction, the spool, the login guard, the
-// probes' classifiers — against the fast tests) and then stryker.hub.config.mjs (ingest,
-// evidence intake, outbox — against in-process hubs). Incremental: results are kept in
-// reports/mutation/, so a re-run after a small change tests only the mutants it touched.
-// Narrow it with `npx stryker run --mutate src/core/rates.ts`.
+// probes' classifiers — against the fast tests), then stryker.hub.config.mjs (ingest,
+// evidence intake, outbox — against the real services over PGlite), then
+// scripts/mutation-gate.ts (score per folder over both; fails below 80 %).
+// Incremental: the results are committed in mutation/*.json, so a run (CI's included)
+// re-tests only the mutants whose code or covering tests changed since; commit the updated
+// files with the change. Reports (HTML, JSON) go to reports/mutation/ (not committed).
+// Narrow a local run with `npx stryker run --mutate src/core/rates.ts`.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
@@ -21,7 +24,7 @@ export default {
     'edge-agent/probes/{tcp,onvif-time,onvif-auth,rtsp,frame,soap-parse}.ts',
   ],
   incremental: true,
-  incrementalFile: 'reports/mutation/core-incremental.json',
+  incrementalFile: 'mutation/core-incremental.json',
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/core.html' },
   jsonReporter: { fileName: 'reports/mutation/core.json' },

@@ -7,7 +7,7 @@ export default {
   ...base,
   vitest: { configFile: 'vitest.mutation-hub.config.ts' },
   mutate: ['src/services/ingest.ts', 'src/services/evidence-intake.ts', 'src/notify/outbox-worker.ts'],
-  incrementalFile: 'reports/mutation/hub-incremental.json',
+  incrementalFile: 'mutation/hub-incremental.json',
   htmlReporter: { fileName: 'reports/mutation/hub.html' },
   jsonReporter: { fileName: 'reports/mutation/hub.json' },
   timeoutMS: 30_000,

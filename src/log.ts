@@ -5,6 +5,7 @@
  * - every string passes through `redactUrlCredentials`: URL userinfo
  *   (rtsp://user:pass@host → rtsp://***@host, up to the last "@", so a password holding "@",
  *   ":" or "/" leaves nothing behind) and Authorization header values (Basic, Digest, Bearer);
+ * - a child logger's bound fields get the same treatment (`createLogger` wraps `child`);
  * - objects nested deeper than MAX_DEPTH are cut, never written unscrubbed.
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
@@ -51,14 +52,17 @@ export function loggerOptions(name: string): LoggerOptions {
     level: process.env.LOG_LEVEL ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     hooks: {
-      // strings in messages and bindings are scrubbed of URL credentials
+      // strings in messages are scrubbed of URL credentials
       logMethod(args, method) {
         const scrubbed: unknown[] = args.map((a) => (typeof a === 'string' ? redactUrlCredentials(a) : a));
         // pino takes an Error's message as msg after this hook: scrub it here
-        if (scrubbed[0] instanceof Error) {
-          const err = scrubbed[0];
-          scrubbed[0] = { error: scrubObject(err) };
-          if (typeof scrubbed[1] !== 'string') scrubbed.splice(1, 0, redactUrlCredentials(err.message));
+        const first = scrubbed[0];
+        if (first instanceof Error) {
+          scrubbed[0] = { error: scrubObject(first) };
+          if (typeof scrubbed[1] !== 'string') scrubbed.splice(1, 0, redactUrlCredentials(first.message));
+        } else if (typeof first === 'object' && first !== null && (first as { err?: unknown }).err instanceof Error && typeof scrubbed[1] !== 'string') {
+          // `log.info({ err })` without a message: pino would take err.message as msg unscrubbed
+          scrubbed.splice(1, 0, redactUrlCredentials((first as { err: Error }).err.message));
         }
         method.apply(this, scrubbed as Parameters<typeof method>);
       },
@@ -85,7 +89,14 @@ function scrubObject(v: unknown, depth = 0): unknown {
 
 /** A logger for a component; `destination` lets tests capture every line. */
 export function createLogger(name: string, destination?: NodeJS.WritableStream): Logger {
-  return destination ? pino(loggerOptions(name), destination) : pino(loggerOptions(name));
+  const logger = destination ? pino(loggerOptions(name), destination) : pino(loggerOptions(name));
+  // a child's bound fields are serialised once, past every formatter (pino resets the bindings
+  // formatter for children): scrub them on the way in. Children inherit this `child`.
+  const pinoChild = logger.child;
+  logger.child = function child(this: Logger, bindings, options) {
+    return pinoChild.call(this, scrubObject(bindings) as typeof bindings, options);
+  } as Logger['child'];
+  return logger;
 }
 
 export type { Logger };

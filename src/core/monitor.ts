@@ -132,7 +132,10 @@ export class Monitor {
       cam.okStreak = 0;
       cam.fault = r.fault;
       if ((cam.state === 'online' || cam.state === 'unknown') && cam.failStreak >= failuresToOffline) {
-        this.transition(cam, 'offline', cam.lastSuccessAt ?? cam.streakStart, now, 'probe');
+        // offline counts back to the last success only across continuous evidence: from
+        // unknown (stale, after maintenance, never seen) it starts at this streak's first failure
+        const since = cam.state === 'unknown' ? cam.streakStart : (cam.lastSuccessAt ?? cam.streakStart);
+        this.transition(cam, 'offline', since, now, 'probe');
       }
     }
     return 'applied';

@@ -83,16 +83,12 @@ export function loadNotifyConfig(configDir: string): NotifyConfig {
     if (name !== undefined && names.has(name)) y.fail([...p, 'name'], `duplicate webhook name "${name}"`);
     const events = y.strList([...p, 'events']);
     for (const [j, e] of events.entries()) if (!(NOTIFY_EVENTS as readonly string[]).includes(e)) y.fail([...p, 'events', j], `"${e}" must be one of ${NOTIFY_EVENTS.join(', ')}`);
+    // read before giving up on the target, so every problem of it is reported in one pass
+    const towns = y.strList([...p, 'towns']);
+    const secret = y.str([...p, 'secret'], { required: false }) ?? null;
     if (name === undefined || url === undefined) continue;
     names.add(name);
-    out.webhooks.push({
-      name,
-      url,
-      format,
-      towns: y.strList([...p, 'towns']),
-      events: events.length ? (events as NotifyEvent[]) : [...NOTIFY_EVENTS],
-      secret: y.str([...p, 'secret'], { required: false }) ?? null,
-    });
+    out.webhooks.push({ name, url, format, towns, events: events.length ? (events as NotifyEvent[]) : [...NOTIFY_EVENTS], secret });
   }
   if (y.errors.length) throw new ConfigErrors(y.errors);
   return out;

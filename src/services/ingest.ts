@@ -55,6 +55,7 @@ export class IngestService {
     const l = this.agents.get(agentId);
     if (!l) return 0;
     let max = l.persistedMax;
+    // Stryker disable next-line EqualityOperator: on a tie max is already seq
     for (const seq of l.recent.keys()) if (seq > max) max = seq;
     return max;
   }
@@ -65,6 +66,7 @@ export class IngestService {
     const earlier = ledger.recent.get(batch.seq);
     if (earlier) return this.duplicate(await earlier);
     if (batch.seq <= ledger.persistedMax && (await ledgerHas(this.db, agentId, batch.seq))) {
+      // Stryker disable next-line BooleanLiteral: duplicate() sets duplicate: true over it
       return this.duplicate({ seq: batch.seq, duplicate: true, accepted: 0, refused: [] });
     }
     const again = ledger.recent.get(batch.seq); // a concurrent copy may have started during the lookup

@@ -111,3 +111,158 @@ describe('log redaction (src/log.ts)', () => {
     expect(lines[0]).toContain('401 Unauthorized');
   });
 });
+
+/** the lines the real logger writes, parsed */
+function captureJson() {
+  const { log, lines } = capture();
+  return { log, lines, json: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+/** `depth` levels of `{ n: … }` or `[ … ]` around `leaf` */
+const nestObj = (depth: number, leaf: unknown): unknown => (depth === 0 ? leaf : { n: nestObj(depth - 1, leaf) });
+const nestArr = (depth: number, leaf: unknown): unknown => (depth === 0 ? leaf : [nestArr(depth - 1, leaf)]);
+
+describe('redactUrlCredentials: exact rewrites', () => {
+  it('a URL without userinfo, or a "@" after the URL ends, is left exactly as it was', () => {
+    for (const s of [
+      'http://10.0.0.1/onvif/device_service',
+      'rtsp://10.1.2.3:554/Streaming/Channels/101?transport=tcp',
+      'see http://h/x then mail ops@county.example',
+      'no url here: a@b',
+    ]) {
+      expect(redactUrlCredentials(s)).toBe(s);
+    }
+  });
+
+  it('userinfo is everything before the last "@" of the URL, even when empty', () => {
+    expect(redactUrlCredentials('rtsp://admin:pw@10.0.0.9:554/ch1?x=1')).toBe('rtsp://***@10.0.0.9:554/ch1?x=1');
+    expect(redactUrlCredentials('rtsp://@10.0.0.9/ch1')).toBe('rtsp://***@10.0.0.9/ch1');
+    expect(redactUrlCredentials('RTSP://Admin:PW@CAM/ch1')).toBe('RTSP://***@CAM/ch1');
+  });
+
+  it('a URL ends at a blank, a quote or an angle bracket', () => {
+    expect(redactUrlCredentials(`from 'rtsp://a:${PASSWORD}@h/x': 401`)).toBe(`from 'rtsp://***@h/x': 401`);
+    expect(redactUrlCredentials(`<http://u:${PASSWORD}@h/>"rtsp://u:${PASSWORD}@h2"`)).toBe('<http://***@h/>"rtsp://***@h2"');
+  });
+
+  it('any scheme is covered, also one with digits or a single letter (h323://, x://)', () => {
+    expect(redactUrlCredentials('h323://alice:pw@gk.example;transport=tcp')).toBe('h323://***@gk.example;transport=tcp');
+    expect(redactUrlCredentials('x://u:pw@h')).toBe('x://***@h');
+    expect(redactUrlCredentials('svc+ssh://u:pw@h/repo')).toBe('svc+ssh://***@h/repo');
+  });
+
+  it('an Authorization header value is replaced by "[redacted]", keeping the scheme and the rest of the text', () => {
+    expect(redactUrlCredentials('Authorization: Basic YWRtaW46cHc=')).toBe('Authorization: Basic [redacted]');
+    expect(redactUrlCredentials('Authorization:Basic YWRtaW46cHc=')).toBe('Authorization:Basic [redacted]');
+    expect(redactUrlCredentials('authorization: \t Digest username="admin", response="abc"')).toBe('authorization: \t Digest [redacted]');
+    expect(redactUrlCredentials('Proxy-Authorization: Bearer tok123')).toBe('Proxy-Authorization: Bearer [redacted]');
+    expect(redactUrlCredentials('DESCRIBE rtsp://h/ RTSP/1.0\r\nAuthorization: Basic YWRtaW46cHc=\r\nCSeq: 2\r\n')).toBe(
+      'DESCRIBE rtsp://h/ RTSP/1.0\r\nAuthorization: Basic [redacted]\r\nCSeq: 2\r\n',
+    );
+  });
+});
+
+describe('log lines: shapes are kept, secrets are not', () => {
+  it('a child logger bound with a token or password writes "[redacted]" for it', () => {
+    const { log, json } = captureJson();
+    log.child({ token: TOKEN, agent: { id: 'a1', password: PASSWORD } }).info('bound');
+    const [line] = json();
+    expect(line?.token).toBe('[redacted]');
+    expect(line?.agent).toEqual({ id: 'a1', password: '[redacted]' });
+    expect(line?.msg).toBe('bound');
+  });
+
+  it('a child logger bound with a URL holding userinfo writes it scrubbed', () => {
+    const { log, json } = captureJson();
+    log.child({ url: `rtsp://admin:${PASSWORD}@10.0.0.9/Streaming/Channels/101` }).info('bound url');
+    const [line] = json();
+    expect(line?.url).toBe('rtsp://***@10.0.0.9/Streaming/Channels/101');
+  });
+
+  it('an Error logged as { err } without a message: msg is its scrubbed message', () => {
+    const { log, lines, json } = captureJson();
+    log.info({ err: new Error(`connect failed rtsp://admin:${PASSWORD}@h/`) });
+    expect(leaks(lines)).toEqual([]);
+    expect(json()[0]?.msg).toBe('connect failed rtsp://***@h/');
+  });
+
+  it('a secret-named field with a value is written as "[redacted]" at any depth; fields that only start with such a word are kept', () => {
+    const { log, json } = captureJson();
+    log.info({ webhook: { name: 'dd', secret: SECRET, pin: { passwd: 1234 } }, tokenExpiresAt: 1_700_000_000, passwordChangedAt: 5, secretName: 'dd-robot' }, 'cfg');
+    const [line] = json();
+    expect(line?.webhook).toEqual({ name: 'dd', secret: '[redacted]', pin: { passwd: '[redacted]' } });
+    expect(line?.tokenExpiresAt).toBe(1_700_000_000);
+    expect(line?.passwordChangedAt).toBe(5);
+    expect(line?.secretName).toBe('dd-robot');
+  });
+
+  it('a secret-named field that is empty (null) or a flag (true/false) is shown, so an operator sees whether one is set', () => {
+    const { log, json } = captureJson();
+    log.info({ webhook: { secret: null, signingSecret: false }, sessionCookie: true }, 'flags');
+    const [line] = json();
+    expect(line?.webhook).toEqual({ secret: null, signingSecret: false });
+    expect(line?.sessionCookie).toBe(true);
+  });
+
+  it('numbers, booleans, null and arrays keep their JSON type', () => {
+    const { log, json } = captureJson();
+    log.info({ attempt: 3, ok: true, next: null, urls: [`rtsp://admin:${PASSWORD}@h/1`, 'rtsp://h/2', 7] }, 'types');
+    const [line] = json();
+    expect(line?.attempt).toBe(3);
+    expect(line?.ok).toBe(true);
+    expect(line?.next).toBeNull();
+    expect(line?.urls).toEqual(['rtsp://***@h/1', 'rtsp://h/2', 7]);
+  });
+
+  it('objects and arrays nested deeper than eight levels are cut to "[too deep]", never written unscrubbed', () => {
+    const { log, json } = captureJson();
+    log.info({ ...(nestObj(10, { password: PASSWORD }) as object) }, 'objects');
+    log.info({ arr: nestArr(10, 'x') }, 'arrays');
+    const circular: Record<string, unknown> = { a: 1 };
+    circular.self = circular;
+    log.info({ c: circular }, 'circular');
+    const [objects, arrays, circ] = json();
+    // the outer n is at depth 1: eight objects are kept, the ninth is cut
+    expect(objects?.n).toEqual(nestObj(8, '[too deep]'));
+    // arr is depth 1: eight arrays are kept, the ninth is cut
+    expect(arrays?.arr).toEqual(nestArr(8, '[too deep]'));
+    let c = circ?.c as Record<string, unknown>;
+    for (let d = 1; d < 9; d++) {
+      expect(c.a).toBe(1);
+      c = c.self as Record<string, unknown>;
+    }
+    expect(c).toBe('[too deep]');
+  });
+
+  it('a bare Error: msg is its scrubbed message, and error holds its type, code, scrubbed message and stack', () => {
+    const { log, json } = captureJson();
+    const e = Object.assign(new Error(`connect ECONNREFUSED rtsp://admin:${PASSWORD}@10.1.2.3:554/`), { code: 'ECONNREFUSED' });
+    e.name = 'ProbeError';
+    log.warn(e);
+    const [line] = json();
+    expect(line?.msg).toBe('connect ECONNREFUSED rtsp://***@10.1.2.3:554/');
+    const error = line?.error as Record<string, unknown>;
+    expect(error.type).toBe('ProbeError');
+    expect(error.code).toBe('ECONNREFUSED');
+    expect(error.message).toBe('connect ECONNREFUSED rtsp://***@10.1.2.3:554/');
+    expect(String(error.stack).split('\n')[0]).toBe('ProbeError: connect ECONNREFUSED rtsp://***@10.1.2.3:554/');
+  });
+
+  it('an Error with its own message: that message (formatted) is msg', () => {
+    const { log, json } = captureJson();
+    log.error(new Error(`boom rtsp://a:${PASSWORD}@h/`), 'probe %s failed', 'c01');
+    const [line] = json();
+    expect(line?.msg).toBe('probe c01 failed');
+    expect(line?.error).toMatchObject({ type: 'Error', message: 'boom rtsp://***@h/' });
+  });
+
+  it('an Error in a field keeps its shape; one without a stack has none', () => {
+    const { log, json } = captureJson();
+    const e = new Error(`ECONNRESET http://u:${PASSWORD}@h/`);
+    e.stack = undefined;
+    log.warn({ error: e, camera: 'c01' }, 'no stack');
+    const [line] = json();
+    expect(line?.error).toEqual({ type: 'Error', message: 'ECONNRESET http://***@h/' });
+    expect(line?.camera).toBe('c01');
+  });
+});

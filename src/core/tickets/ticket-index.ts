@@ -21,11 +21,15 @@ export class TicketIndex {
     return this.bySite.get(siteId);
   }
 
-  /** A ticket becomes active: it holds its cameras, and its site if it is a site ticket. */
+  /**
+   * A ticket becomes active (opened, reopened, restored): it holds those of its cameras, and its
+   * site if it is a site ticket, that no other active ticket holds — a reopened site ticket does
+   * not take back a camera a worker's ticket holds since.
+   */
   add(t: Ticket): void {
     this.active.set(t.id, t);
-    for (const c of t.cameras) this.byCamera.set(c.code, t);
-    if (t.kind === 'site' && t.siteId) this.bySite.set(t.siteId, t);
+    for (const c of t.cameras) if (!this.byCamera.has(c.code)) this.byCamera.set(c.code, t);
+    if (t.kind === 'site' && t.siteId && !this.bySite.has(t.siteId)) this.bySite.set(t.siteId, t);
   }
 
   /** An active ticket takes one more camera. */
