@@ -33,5 +33,7 @@ export default {
   concurrency: 2,
   timeoutMS: 10_000,
   tempDirName: '.tmp/stryker',
+  // not copied into the sandbox: other runs' sandboxes and scratch files, the demo's data
+  ignorePatterns: ['/.tmp', '/data'],
   cleanTempDir: 'always',
 };

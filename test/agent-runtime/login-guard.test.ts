@@ -35,6 +35,15 @@ describe('LoginGuard', () => {
     g.credentialsChanged('a');
     expect(g.mayLogin('a', 3001)).toBe(true);
   });
+
+  it('the window must be a number ≥ 0: a negative or NaN window is a configuration error; 0 is allowed', () => {
+    expect(() => new LoginGuard(-1)).toThrow(new Error('login guard: windowMs must be ≥ 0'));
+    expect(() => new LoginGuard(Number.NaN)).toThrow(new Error('login guard: windowMs must be ≥ 0'));
+    const g = new LoginGuard(0);
+    expect(g.windowMs).toBe(0);
+    g.failed('a', 500);
+    expect(g.mayLogin('a', 500)).toBe(true); // a zero window holds nothing back
+  });
 });
 
 describe('one login guard per camera, shared by the ladder and the snapshots (--auth-backoff governs both)', () => {
