@@ -18,6 +18,7 @@ export class OutboxWorker {
   /** row id → earliest real time of the next attempt */
   private readonly notBefore = new Map<number, number>();
   private running: Promise<void> | null = null;
+  // Stryker disable next-line BooleanLiteral: never read before loop() sets it to false at the start of each pass (kick() reads only `running`)
   private again = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -83,6 +84,7 @@ export class OutboxWorker {
       if (!ok) {
         blocked.add(row.target);
         const next = this.notBefore.get(row.id);
+        // Stryker disable next-line ConditionalExpression: deliver() returns false only right after notBefore.set(row.id, …), so `next` is always defined here
         if (next !== undefined) soonest = Math.min(soonest, next - Date.now());
       }
     }
