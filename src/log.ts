@@ -10,20 +10,6 @@
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
-export const REDACT_PATHS = [
-  'password',
-  '*.password',
-  '*.*.password',
-  'token',
-  '*.token',
-  'authorization',
-  '*.authorization',
-  'req.headers.authorization',
-  'headers.authorization',
-  'passwordEnc',
-  '*.passwordEnc',
-];
-
 /**
  * A URL-ish token: a scheme of at most 16 characters (the bound keeps the scan linear on
  * hostile text), "://", then everything to a blank or a quote. Its userinfo is everything up
@@ -50,7 +36,6 @@ export function loggerOptions(name: string): LoggerOptions {
   return {
     name,
     level: process.env.LOG_LEVEL ?? 'info',
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     hooks: {
       // strings in messages are scrubbed of URL credentials
       logMethod(args, method) {
@@ -60,7 +45,7 @@ export function loggerOptions(name: string): LoggerOptions {
         if (first instanceof Error) {
           scrubbed[0] = { error: scrubObject(first) };
           if (typeof scrubbed[1] !== 'string') scrubbed.splice(1, 0, redactUrlCredentials(first.message));
-        } else if (typeof first === 'object' && first !== null && (first as { err?: unknown }).err instanceof Error && typeof scrubbed[1] !== 'string') {
+        } else if ((first as { err?: unknown } | null)?.err instanceof Error && typeof scrubbed[1] !== 'string') {
           // `log.info({ err })` without a message: pino would take err.message as msg unscrubbed
           scrubbed.splice(1, 0, redactUrlCredentials((first as { err: Error }).err.message));
         }

@@ -188,6 +188,7 @@ export class Monitor {
     }
     for (const cam of this.cameras.values()) {
       cam.lastSeenAt = now; // restored states live until the staleness rule says otherwise
+      // Stryker disable next-line ConditionalExpression: lastSuccessAt is read only when leaving online (offline counts from it); for other states it is never read
       if (cam.state === 'online') cam.lastSuccessAt = now;
     }
     for (const g of this.grids.values()) g.tally.accrue(now);

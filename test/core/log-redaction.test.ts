@@ -179,6 +179,14 @@ describe('log lines: shapes are kept, secrets are not', () => {
     expect(line?.url).toBe('rtsp://***@10.0.0.9/Streaming/Channels/101');
   });
 
+  it('an Error logged as { err } with a message keeps that message; a null or string first argument is logged as pino logs it', () => {
+    const { log, json } = captureJson();
+    log.info({ err: new Error('inner') }, 'outer %s', 'x');
+    log.info(null, 'after null');
+    log.info('just text');
+    expect(json().map((l) => l.msg)).toEqual(['outer x', 'after null', 'just text']);
+  });
+
   it('an Error logged as { err } without a message: msg is its scrubbed message', () => {
     const { log, lines, json } = captureJson();
     log.info({ err: new Error(`connect failed rtsp://admin:${PASSWORD}@h/`) });
