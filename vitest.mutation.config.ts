@@ -12,6 +12,7 @@ export default defineConfig({
       'test/agent-runtime/{spool,spool-durability,spool-rules,login-guard,reporter}.test.ts',
       'test/agent-probes/{onvif-probes,rtsp-probe,soap-fixtures,tcp,http-wire,ladder,classifiers}.test.ts',
     ],
+    globalSetup: ['test/support/tmp-root.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

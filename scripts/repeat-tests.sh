@@ -10,7 +10,7 @@ for i in $(seq 1 "$n"); do
   start=$(date +%s)
   if npm test >"$logdir/run-$i.log" 2>&1; then rc=0; else rc=$?; fi
   secs=$(( $(date +%s) - start ))
-  summary=$(grep -E '^\s*(Test Files|Tests) ' "$logdir/run-$i.log" | sed 's/\x1b\[[0-9;]*m//g' | tr -s ' ' | tr '\n' ';')
+  summary=$(sed "s/\x1b\[[0-9;]*m//g" "$logdir/run-$i.log" | grep -E "^\s+(Test Files|Tests|Duration) " | tr -s " " | tr "\n" ";")
   echo "run $i/$n: exit $rc, ${secs} s, ${summary}"
   if [ "$rc" -ne 0 ]; then
     echo "run $i failed; its log: $logdir/run-$i.log"
