@@ -6,50 +6,17 @@
 import { describe, expect, it } from 'vitest';
 import type { Ticket, TicketCamera } from '../../src/core/tickets/model.ts';
 import { markdownText, robotAccepted, webhookBody, type NotifyPayload } from '../../src/notify/formats.ts';
+import { openTicket, ticketCameraOf } from '../support/ticket-fixture.ts';
 
 /** 2026-03-05 01:30 UTC = 09:30 county time */
 const OPENED = Date.UTC(2026, 2, 5, 1, 30);
 /** 2026-03-06 01:30 UTC = 09:30 county time the next day */
 const DUE = OPENED + 24 * 3600_000;
 
-const cam = (code: string): TicketCamera => ({ code, gridId: 'ga1', fault: 'onvif_down', offlineSince: OPENED, backSince: null, backAt: null, lastOkAt: null, verified: false });
+const cam = (code: string): TicketCamera => ticketCameraOf(code, OPENED, 'onvif_down');
 
 function ticket(over: Partial<Ticket> = {}): Ticket {
-  return {
-    id: 42,
-    rev: 1,
-    kind: 'camera',
-    source: 'monitor',
-    siteId: null,
-    townId: 'ta',
-    gridId: 'ga1',
-    cameras: [cam('c01')],
-    fault: 'onvif_down',
-    category: 'device',
-    state: 'open',
-    unstable: false,
-    flaps: 0,
-    openedAt: OPENED,
-    slaDueAt: DUE,
-    slaBreached: false,
-    crews: ['crew-a', 'crew-b'],
-    assignee: null,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    cause: null,
-    fixReportedAt: null,
-    fixReportedBy: null,
-    autoClose: true,
-    resolvedAt: null,
-    resolvedBy: null,
-    repairMs: null,
-    reopenCount: 0,
-    reopenedAt: null,
-    report: null,
-    evidence: [],
-    updatedAt: OPENED,
-    ...over,
-  };
+  return openTicket(OPENED, { id: 42, cameras: [cam('c01')], fault: 'onvif_down', category: 'device', slaDueAt: DUE, crews: ['crew-a', 'crew-b'], ...over });
 }
 
 const payload = (event: NotifyPayload['event'], over: Partial<Ticket> = {}, at = OPENED): NotifyPayload => ({ eventId: `42-1-${event}`, event, at, ticket: ticket(over) });

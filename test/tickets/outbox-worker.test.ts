@@ -22,6 +22,7 @@ import type { RetryPolicy, WebhookTarget } from '../../src/notify/config.ts';
 import type { NotifyPayload } from '../../src/notify/formats.ts';
 import { OutboxWorker } from '../../src/notify/outbox-worker.ts';
 import { pgliteTemplate } from '../support/databases.ts';
+import { openTicket } from '../support/ticket-fixture.ts';
 
 const T0 = Date.UTC(2026, 10, 29, 2, 0, 0);
 /** the hub clock (delivered_at, failed_at): deliberately not the back-off clock */
@@ -171,40 +172,7 @@ afterEach(async () => {
 const json = (name: string): WebhookTarget => ({ name, url: `${base}/${name}`, format: 'json', towns: [], events: ['opened', 'resolved'], secret: null });
 
 function ticket(id: number): Ticket {
-  return {
-    id,
-    rev: 1,
-    kind: 'camera',
-    source: 'monitor',
-    siteId: null,
-    townId: 'ta',
-    gridId: 'ga1',
-    cameras: [{ code: 'c01', gridId: 'ga1', fault: 'unreachable', offlineSince: T0, backSince: null, backAt: null, lastOkAt: null, verified: false }],
-    fault: 'unreachable',
-    category: 'line_power',
-    state: 'open',
-    unstable: false,
-    flaps: 0,
-    openedAt: T0,
-    slaDueAt: T0 + 24 * 3600_000,
-    slaBreached: false,
-    crews: [],
-    assignee: null,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    cause: null,
-    fixReportedAt: null,
-    fixReportedBy: null,
-    autoClose: true,
-    resolvedAt: null,
-    resolvedBy: null,
-    repairMs: null,
-    reopenCount: 0,
-    reopenedAt: null,
-    report: null,
-    evidence: [],
-    updatedAt: T0,
-  };
+  return openTicket(T0, { id });
 }
 
 const payloadOf = (eventKey: string): NotifyPayload => ({ eventId: eventKey, event: 'opened', at: T0, ticket: ticket(Number(eventKey.split('-')[0])) });

@@ -1,12 +1,10 @@
 /** What people do to tickets (acknowledge, assign, comment, resolve with a cause, report from the field): pure rules, time as an argument. */
 import { describe, expect, it } from 'vitest';
-import { MaintenanceCalendar } from '../../src/core/maintenance.ts';
-import type { CameraMeta, CameraState, Transition } from '../../src/core/model.ts';
+import type { CameraMeta } from '../../src/core/model.ts';
 import { acknowledge, assign, comment, reportFault, resolveByCrew } from '../../src/core/tickets/actions.ts';
-import { TicketEngine } from '../../src/core/tickets/engine.ts';
-import { DEFAULT_TICKET_RULES, TicketError, type Ticket, type TicketEvent, type TicketRules } from '../../src/core/tickets/model.ts';
-import type { FaultClass } from '../../src/protocol/probe-result.ts';
+import { DEFAULT_TICKET_RULES, TicketError, type Ticket, type TicketRules } from '../../src/core/tickets/model.ts';
 import { result } from '../support/reports.ts';
+import { engineHarness } from './engine-harness.ts';
 
 const T0 = Date.UTC(2026, 10, 29, 2, 0, 0);
 const MIN = 60_000;
@@ -20,34 +18,13 @@ const CAMS: CameraMeta[] = [
 ];
 
 function setup() {
-  const states = new Map<string, CameraState>();
   const crews = new Map([
     ['t1', ['crew-1', 'crew-3']],
     ['t2', ['crew-2']],
   ]);
-  const engine = new TicketEngine(RULES, CAMS, crews, 1, (c) => states.get(c), new MaintenanceCalendar(CAMS));
-  const tr = (camera: string, to: CameraState, at: number, since: number, fault: FaultClass | null): Transition => ({
-    camera,
-    from: states.get(camera) ?? 'online',
-    to,
-    at,
-    since,
-    fault,
-    reason: 'probe',
-  });
-  const down = (camera: string, at: number, fault: FaultClass = 'unreachable') => {
-    engine.onTransitions([tr(camera, 'offline', at, at - 90_000, fault)], at);
-    states.set(camera, 'offline');
-  };
-  const up = (camera: string, at: number) => {
-    engine.onTransitions([tr(camera, 'online', at, at - 30_000, null)], at);
-    states.set(camera, 'online');
-  };
-  const ok = (camera: string, at: number) => engine.onResult(result(camera, at), at);
-  const stateOf = (c: string) => states.get(c);
-  /** the events since the last drain */
-  const events = (): TicketEvent[] => engine.drain().events;
-  return { engine, states, down, up, ok, stateOf, events };
+  const h = engineHarness(RULES, CAMS, crews);
+  const stateOf = (c: string) => h.states.get(c);
+  return { ...h, stateOf };
 }
 
 function ticketError(f: () => unknown): TicketError {

@@ -1,53 +1,19 @@
 /** The engine routing between the stages (transitions, reconcile after a restart, grouping), the defaults and the fault routing: pure, time as an argument. */
 import { describe, expect, it } from 'vitest';
-import { MaintenanceCalendar } from '../../src/core/maintenance.ts';
-import type { CameraMeta, CameraState, Transition } from '../../src/core/model.ts';
-import { TicketEngine } from '../../src/core/tickets/engine.ts';
-import { CATEGORIES, CATEGORY_LABELS, CAUSE_LABELS, CAUSES, DEFAULT_TICKET_RULES, NOTIFY_EVENTS, type TicketEvent, type TicketRules } from '../../src/core/tickets/model.ts';
+import { CATEGORIES, CATEGORY_LABELS, CAUSE_LABELS, CAUSES, DEFAULT_TICKET_RULES, NOTIFY_EVENTS, type TicketRules } from '../../src/core/tickets/model.ts';
 import { categoryFor, dominantFault } from '../../src/core/tickets/routing.ts';
 import type { FaultClass } from '../../src/protocol/probe-result.ts';
-import { result } from '../support/reports.ts';
+import { engineHarness } from './engine-harness.ts';
 
 const T0 = Date.UTC(2026, 10, 29, 2, 0, 0);
 const MIN = 60_000;
 const HOUR = 3600_000;
 const RULES: TicketRules = { ...DEFAULT_TICKET_RULES, holdDownMs: MIN };
 
-const CAMS: CameraMeta[] = [
-  { code: 'a1', gridId: 'g1', townId: 't1', siteId: 'pair' },
-  { code: 'a2', gridId: 'g1', townId: 't1', siteId: 'pair' },
-  ...['b1', 'b2', 'b3'].map((code) => ({ code, gridId: 'g4', townId: 't1', siteId: 'tri' })),
-  { code: 'x1', gridId: 'g3', townId: 't2', siteId: null },
-];
-
 function setup(rules: TicketRules = RULES) {
-  const states = new Map<string, CameraState>();
-  const engine = new TicketEngine(rules, CAMS, new Map([['t1', ['crew-1']]]), 1, (c) => states.get(c), new MaintenanceCalendar(CAMS));
-  const tr = (camera: string, to: CameraState, at: number, since: number, fault: FaultClass | null): Transition => ({
-    camera,
-    from: states.get(camera) ?? 'online',
-    to,
-    at,
-    since,
-    fault,
-    reason: 'probe',
-  });
-  const down = (camera: string, at: number, fault: FaultClass = 'unreachable', since = at - 90_000) => {
-    engine.onTransitions([tr(camera, 'offline', at, since, fault)], at);
-    states.set(camera, 'offline');
-  };
-  const up = (camera: string, at: number, since = at - 30_000) => {
-    engine.onTransitions([tr(camera, 'online', at, since, null)], at);
-    states.set(camera, 'online');
-  };
-  const to = (camera: string, state: CameraState, at: number) => {
-    engine.onTransitions([tr(camera, state, at, at, null)], at);
-    states.set(camera, state);
-  };
-  const ok = (camera: string, at: number) => engine.onResult(result(camera, at), at);
-  const events = (): TicketEvent[] => engine.drain().events;
-  const types = () => events().map((e) => `${e.ticketId}:${e.type}`);
-  return { engine, states, down, up, to, ok, events, types };
+  const h = engineHarness(rules);
+  const types = () => h.events().map((e) => `${e.ticketId}:${e.type}`);
+  return { ...h, types };
 }
 
 describe('defaults (README: group wait 30 s, hold-down 5 min, reopen 24 h, flap threshold 2, site 2 cameras, SLA 24 h)', () => {

@@ -7,56 +7,28 @@ import { reportFault } from '../../src/core/tickets/actions.ts';
 import { TicketEngine } from '../../src/core/tickets/engine.ts';
 import { FailureEvidence } from '../../src/core/tickets/evidence.ts';
 import { TicketLifecycle } from '../../src/core/tickets/lifecycle.ts';
-import { DEFAULT_TICKET_RULES, type DownCamera, type Ticket, type TicketEvent, type TicketRules } from '../../src/core/tickets/model.ts';
+import { DEFAULT_TICKET_RULES, type DownCamera, type Ticket, type TicketRules } from '../../src/core/tickets/model.ts';
 import { TicketIndex } from '../../src/core/tickets/ticket-index.ts';
 import type { FaultClass } from '../../src/protocol/probe-result.ts';
 import { result } from '../support/reports.ts';
+import { engineHarness, SITE_CAMS } from './engine-harness.ts';
 
 const T0 = Date.UTC(2026, 10, 29, 2, 0, 0);
 const MIN = 60_000;
 const HOUR = 3600_000;
 const RULES: TicketRules = { ...DEFAULT_TICKET_RULES, holdDownMs: MIN, reopenWindowMs: HOUR, flapThreshold: 2, slaMs: 24 * HOUR };
 
-const CAMS: CameraMeta[] = [
-  { code: 'a1', gridId: 'g1', townId: 't1', siteId: 'pair' },
-  { code: 'a2', gridId: 'g1', townId: 't1', siteId: 'pair' },
-  ...['b1', 'b2', 'b3'].map((code) => ({ code, gridId: 'g4', townId: 't1', siteId: 'tri' })),
-  { code: 'x1', gridId: 'g3', townId: 't2', siteId: null },
-];
+const CAMS = SITE_CAMS;
 
 function setup(rules: TicketRules = RULES) {
-  const states = new Map<string, CameraState>();
-  const engine = new TicketEngine(rules, CAMS, new Map([['t1', ['crew-1']]]), 1, (c) => states.get(c), new MaintenanceCalendar(CAMS));
-  const tr = (camera: string, to: CameraState, at: number, since: number, fault: FaultClass | null): Transition => ({
-    camera,
-    from: states.get(camera) ?? 'online',
-    to,
-    at,
-    since,
-    fault,
-    reason: 'probe',
-  });
-  const down = (camera: string, at: number, fault: FaultClass = 'unreachable', since = at - 90_000) => {
-    engine.onTransitions([tr(camera, 'offline', at, since, fault)], at);
-    states.set(camera, 'offline');
-  };
-  const up = (camera: string, at: number, since = at - 30_000) => {
-    engine.onTransitions([tr(camera, 'online', at, since, null)], at);
-    states.set(camera, 'online');
-  };
-  const to = (camera: string, state: CameraState, at: number) => {
-    engine.onTransitions([tr(camera, state, at, at, null)], at);
-    states.set(camera, state);
-  };
-  const ok = (camera: string, at: number) => engine.onResult(result(camera, at), at);
-  const events = (): TicketEvent[] => engine.drain().events;
+  const h = engineHarness(rules);
   /** a camera's full recovery: back at `at`, a fresh success a hold-down later, time passes */
   const recover = (camera: string, at: number) => {
-    up(camera, at);
-    ok(camera, at + rules.holdDownMs);
-    engine.tick(at + rules.holdDownMs);
+    h.up(camera, at);
+    h.ok(camera, at + rules.holdDownMs);
+    h.engine.tick(at + rules.holdDownMs);
   };
-  return { engine, states, down, up, to, ok, events, recover };
+  return { ...h, recover };
 }
 
 /** the lifecycle wired by hand, as the engine wires it */
