@@ -33,7 +33,8 @@ setTimeout(() => {
 const quiet = createLogger('bench', { write: () => true } as unknown as NodeJS.WritableStream);
 const { configDir, agentToken } = benchCounty(20);
 const dataDir = mkdtempSync(join(tmpdir(), 'se-bench-live-'));
-const hub = await startHub({ configDir, dataDir, inMemory: true, logger: quiet, live: { intervalMs: INTERVAL_MS } });
+// every viewer shares one session: lift the per-user cap on live sockets
+const hub = await startHub({ configDir, dataDir, inMemory: true, logger: quiet, live: { intervalMs: INTERVAL_MS }, sessions: { channelCaps: { liveSocketsPerUser: VIEWERS } } });
 await hub.app.listen({ port: 0, host: '127.0.0.1' });
 const port = (hub.app.server.address() as { port: number }).port;
 const admin = DEMO_USERS.find((u) => u.role === 'admin')!;

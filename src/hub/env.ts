@@ -1,4 +1,6 @@
 /** Hub settings from the environment and command line (documented in README "Configuration"). */
+import type { HubOptions } from './start-hub.ts';
+
 export interface HubEnv {
   port: number;
   host: string;
@@ -7,6 +9,10 @@ export interface HubEnv {
   databaseUrl?: string;
   demo: boolean;
   demoCameras: number;
+  /** LOGIN_* and *_PER_USER: login limits, open channels per user */
+  sessions?: HubOptions['sessions'];
+  /** METRICS_TOKEN: /metrics wants it as a bearer token */
+  metricsToken?: string;
 }
 
 export function readHubEnv(env: NodeJS.ProcessEnv, argv: string[]): HubEnv {
@@ -24,10 +30,42 @@ export function readHubEnv(env: NodeJS.ProcessEnv, argv: string[]): HubEnv {
     demo: argv.includes('--demo'),
     demoCameras: Number(flag('cameras') ?? env.DEMO_CAMERAS ?? 5000),
   };
+  const sessions = readSessionEnv(env);
+  if (sessions) out.sessions = sessions;
+  const metricsToken = env.METRICS_TOKEN;
+  if (metricsToken !== undefined && metricsToken !== '') {
+    if (metricsToken.length < 16) throw new Error('METRICS_TOKEN must be at least 16 characters');
+    out.metricsToken = metricsToken;
+  }
   const url = env.DATABASE_URL;
   if (url) {
     if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('DATABASE_URL must be a postgres:// URL');
     out.databaseUrl = url;
   }
   return out;
+}
+
+/** LOGIN_* (seconds, counts) and *_PER_USER; unset ones keep their defaults (README "Hub process"). */
+function readSessionEnv(env: NodeJS.ProcessEnv): HubOptions['sessions'] | null {
+  const num = (name: string, scale: number): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${v}`);
+    return n * scale;
+  };
+  const pick = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const loginLimits = pick({
+    userFailures: num('LOGIN_USER_FAILURES', 1),
+    userWindowMs: num('LOGIN_USER_WINDOW_S', 1000),
+    userLockMs: num('LOGIN_USER_LOCK_S', 1000),
+    addressAttempts: num('LOGIN_ADDRESS_ATTEMPTS', 1),
+    addressWindowMs: num('LOGIN_ADDRESS_WINDOW_S', 1000),
+    maxLockMs: num('LOGIN_MAX_LOCK_S', 1000),
+  });
+  const channelCaps = pick({ ticketStreamsPerUser: num('TICKET_STREAMS_PER_USER', 1), liveSocketsPerUser: num('LIVE_SOCKETS_PER_USER', 1) });
+  const out: NonNullable<HubOptions['sessions']> = {};
+  if (Object.keys(loginLimits).length) out.loginLimits = loginLimits;
+  if (Object.keys(channelCaps).length) out.channelCaps = channelCaps;
+  return Object.keys(out).length ? out : null;
 }

@@ -22,7 +22,9 @@ import { createLogger, type Logger } from '../log.ts';
 import { loadNotifyConfig, type NotifyConfig } from '../notify/config.ts';
 import type { OutboxWorker } from '../notify/outbox-worker.ts';
 import { loadSecretBox, type SecretBox } from '../secrets/secret-box.ts';
-import { AuthService } from '../services/auth.ts';
+import { AuthService, passwordHashes, revokeChangedPasswords } from '../services/auth.ts';
+import type { ChannelCaps } from '../services/auth-channels.ts';
+import type { LoginLimits } from '../http/routes/auth-limits.ts';
 import { CountyView } from '../services/county-view.ts';
 import { EvidenceIntake } from '../services/evidence-intake.ts';
 import type { IngestService } from '../services/ingest.ts';
@@ -60,6 +62,10 @@ export interface HubOptions {
   tickets?: { adjust?: (c: NotifyConfig) => void };
   /** live snapshot relay settings (frame interval, grace, staleness) */
   live?: LiveOptions;
+  /** sessions and abuse: login limits (and their clock, tests), open channels per user */
+  sessions?: { loginLimits?: Partial<LoginLimits>; channelCaps?: Partial<ChannelCaps>; limitsClock?: () => number };
+  /** when set, GET /metrics wants `Authorization: Bearer <metricsToken>` */
+  metricsToken?: string;
 }
 
 export interface Hub {
@@ -126,6 +132,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const started: HubFeature[] = [];
   let closing = false;
   try {
+    const hashesBefore = await passwordHashes(db);
     const { changed } = await syncConfig(db, files, box);
     phase('sync');
     const structure = await loadStructure(db);
@@ -144,8 +151,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const log = new TransitionLog(db);
     const sink = new TransitionSink(monitor, log, logger);
     const intake = new EvidenceIntake(monitor);
-    const auth = new AuthService(db, now);
+    const auth = new AuthService(db, now, opts.sessions?.channelCaps ? { channelCaps: opts.sessions.channelCaps } : {});
     auth.setAgents(structure.agents);
+    // a password changed in users.yaml ends that user's sessions
+    if (changed) await revokeChangedPasswords(db, auth, hashesBefore);
     const view = new CountyView(structure, monitor, structure.countyName, now);
     const cameras: CameraMeta[] = [...view.cameraInfo.values()].map((c) => ({
       code: c.code,
@@ -178,15 +187,21 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const ingest = ingestFeature({ db, box, intake, sink, auth, now, heads: await ledgerHeads(db) });
     const live = liveFeature({ auth, view, logger }, opts.live);
     const staleness = stalenessFeature({ monitor, sink, now, intervalMs: opts.sweepIntervalMs ?? 5000 });
-    const api = countyApiFeature({
-      auth,
-      view,
-      transitions: (code, limit, before) => cameraTransitions(db, code, limit, before),
-      ready: async () => {
-        if (closing) return { ok: false, reason: 'shutting down' };
-        return (await databaseAnswers(db)) ? { ok: true } : { ok: false, reason: 'database unreachable' };
+    const api = countyApiFeature(
+      {
+        auth,
+        view,
+        transitions: (code, limit, before) => cameraTransitions(db, code, limit, before),
+        ready: async () => {
+          if (closing) return { ok: false, reason: 'shutting down' };
+          return (await databaseAnswers(db)) ? { ok: true } : { ok: false, reason: 'database unreachable' };
+        },
       },
-    });
+      {
+        ...(opts.sessions?.loginLimits ? { loginLimits: opts.sessions.loginLimits } : {}),
+        ...(opts.sessions?.limitsClock ? { now: opts.sessions.limitsClock } : {}),
+      },
+    );
     const metrics = metricsFeature({
       monitor,
       ingest: ingest.service,
@@ -195,6 +210,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       extras: [tickets.metrics ?? {}, live.metrics ?? {}],
       now,
       cameraSeries: opts.cameraSeries ?? false,
+      ...(opts.metricsToken ? { token: opts.metricsToken } : {}),
     });
 
     // start in dependency order: windows before the ticket rules reconcile, deliveries, the sweep
@@ -245,6 +261,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         await staleness.stop?.();
         await maintenance.stop?.();
         await live.stop?.(); // open WebSockets first, or the HTTP server waits for them
+        auth.channels.stop();
         await app.close();
         await tickets.stop?.();
         await notify.stop?.();

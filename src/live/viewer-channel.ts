@@ -5,6 +5,10 @@
  * Then {"type":"subscribe","cameras":[…]} / "unsubscribe". Each camera is checked against
  * the user's scope (CountyView.camera returns null outside it): refused with a reason.
  * Bad messages get {"type":"error","code":…,"message":…}; the socket stays open.
+ * Size: a frame over 4 KB before authentication closes the socket with 1009 at the frame's
+ * header, before its payload is read (after: over 64 KB; 4–64 KB is answered with an error).
+ * The socket belongs to its session (AuthService.channels): logout or expiry closes it with
+ * 4401, and a user's sockets beyond the cap are refused with 4429.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -17,6 +21,9 @@ import { Scope } from '../services/scope.ts';
 import type { Relay, ViewerSink } from './relay.ts';
 
 const MAX_TEXT = 4096;
+/** the largest frame read at all, before and after authentication (the server's own limit is sized for agents' frames) */
+const MAX_FRAME_BEFORE_AUTH = MAX_TEXT;
+const MAX_FRAME_AFTER_AUTH = 64 * 1024;
 /** more messages than this per 10 s and the viewer gets errors instead of answers */
 const MAX_MESSAGES_PER_10S = 100;
 
@@ -92,20 +99,39 @@ export class ViewerChannels {
     const subs = new Set<string>();
     let scope: Scope | null = null;
     let authPending = false;
+    let release: (() => void) | null = null;
     let window = { start: Date.now(), n: 0 };
+    limitFrames(ws, MAX_FRAME_BEFORE_AUTH);
     const reply = (m: HubToViewer) => viewer.isOpen() && ws.send(JSON.stringify(m));
+    const closeWith = (code: number, reason: string) => {
+      ws.close(code, reason);
+      // a peer that never answers the close handshake is cut off
+      setTimeout(() => ws.readyState !== ws.CLOSED && ws.terminate(), 1000).unref();
+    };
     const fail = (message: string) => {
       reply({ type: 'error', code: 'unauthorized', message });
-      ws.close(4401, 'unauthorized');
+      closeWith(4401, 'unauthorized');
     };
     const authenticate = async (token: string): Promise<void> => {
       authPending = true;
-      const user = await auth.userFor(token).catch(() => null);
+      const session = await auth.session(token).catch(() => null);
       authPending = false;
-      if (!user) return fail('invalid or expired token (POST /api/auth/login)');
+      if (!session) return fail('invalid or expired token (POST /api/auth/login)');
       if (ws.readyState !== ws.OPEN) return;
-      scope = new Scope(user);
+      const attached = auth.channels.attach('live_socket', session, (reason) => {
+        release = null;
+        reply({ type: 'error', code: 'unauthorized', message: `session ended (${reason}); log in again` });
+        closeWith(4401, `session ended: ${reason}`);
+      });
       clearTimeout(authTimer);
+      if (!attached.ok) {
+        reply({ type: 'error', code: 'too_many_channels', message: attached.message });
+        return closeWith(4429, 'too many live sockets for this user');
+      }
+      release = attached.release;
+      const user = session.user;
+      scope = new Scope(user);
+      limitFrames(ws, MAX_FRAME_AFTER_AUTH);
       this.viewers.add(viewer);
       reply({ type: 'ready', user: user.username, role: user.role, maxSubscriptions: LIVE_LIMITS.maxSubscriptions, intervalMs: relay.intervalMs });
     };
@@ -115,6 +141,7 @@ export class ViewerChannels {
     ws.on('pong', () => (viewer.alive = true));
     ws.on('close', () => {
       clearTimeout(authTimer);
+      release?.();
       this.viewers.delete(viewer);
       for (const c of subs) relay.unsubscribe(viewer, c);
       subs.clear();
@@ -160,4 +187,16 @@ export class ViewerChannels {
     });
     if (headerToken) void authenticate(headerToken);
   }
+}
+
+/**
+ * Cap the frames one socket reads. ws keeps one maxPayload per server (ours is sized for the
+ * agents' 2 MB frames) and checks it per frame against its receiver's `_maxPayload` as soon as
+ * the frame's length is read — a frame over the cap closes the socket with 1009 before its
+ * payload is buffered. ws has no public per-socket setter; should the field ever go away,
+ * the message handler's MAX_TEXT check still refuses (after buffering).
+ */
+function limitFrames(ws: WebSocket, bytes: number): void {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
+  if (receiver && typeof receiver._maxPayload === 'number') receiver._maxPayload = bytes;
 }

@@ -61,7 +61,8 @@ export type ViewerToHub = { type: 'auth'; token: string } | { type: 'subscribe';
  */
 export type LiveState = 'waiting' | 'live' | 'stale' | 'agent_offline' | 'no_agent';
 
-export type ViewerErrorCode = 'bad_json' | 'bad_message' | 'unauthorized' | 'not_authenticated';
+/** too_many_channels: the user has the most live sockets allowed open (the socket then closes with 4429) */
+export type ViewerErrorCode = 'bad_json' | 'bad_message' | 'unauthorized' | 'not_authenticated' | 'too_many_channels';
 
 export type HubToViewer =
   | { type: 'ready'; user: string; role: string; maxSubscriptions: number; intervalMs: number }

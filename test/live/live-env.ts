@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { CommandChannel, assignmentLookup } from '../../edge-agent/command-channel.ts';
 import { SnapshotSource } from '../../edge-agent/snapshots.ts';
 import type { LiveOptions } from '../../src/hub/features/live.ts';
+import type { HubOptions } from '../../src/hub/start-hub.ts';
 import type { LiveParts } from '../../src/live/plugin.ts';
 import { decodeFrame, type FrameHeader, type HubToViewer } from '../../src/protocol/live-messages.ts';
 import { makeCameraSpecs, startFleet, type Fleet } from '../../src/simulator/index.ts';
@@ -31,7 +32,7 @@ export interface LiveEnv {
 }
 
 /** Cameras c01..c10 at 35.90+0.001·i N, 116.40+0.001·i E (≈ 140 m apart), each at its own loopback address. */
-export async function startLiveEnv(hostBase: string, opts: LiveOptions = {}): Promise<LiveEnv> {
+export async function startLiveEnv(hostBase: string, opts: LiveOptions = {}, hubOpts: Partial<HubOptions> = {}): Promise<LiveEnv> {
   const specs = makeCameraSpecs(10, { seed: 7 }).map((s, i) => ({ ...s, code: CODES[i]!, siteId: SITE[i] || null }));
   const fleet = await startFleet({ cameras: specs, hostBase });
   const configDir = writeTinyCounty();
@@ -43,7 +44,7 @@ export async function startLiveEnv(hostBase: string, opts: LiveOptions = {}): Pr
     join(configDir, 'cameras.csv'),
     'code,name,grid,site,lat,lon,host,onvif_port,onvif_path,rtsp_port,rtsp_path,vendor,username,password,agent\n' + rows.join('\n') + '\n',
   );
-  const t = await startTestHub('pglite', { configDir, live: opts });
+  const t = await startTestHub('pglite', { configDir, live: opts, ...hubOpts });
   const live: LiveParts = t.hub.live;
   await t.hub.app.listen({ port: 0, host: '127.0.0.1' });
   const addr = t.hub.app.server.address();

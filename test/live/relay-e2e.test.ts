@@ -37,7 +37,8 @@ describe('live relay end to end', () => {
   let agentA: CommandChannel;
   let agentB: CommandChannel;
   beforeAll(async () => {
-    env = await startLiveEnv('127.40', { intervalMs: INTERVAL, graceMs: 400, staleAfterMs: 1000 });
+    // 100 viewers share the admin's session below: above the default per-user cap on live sockets
+    env = await startLiveEnv('127.40', { intervalMs: INTERVAL, graceMs: 400, staleAfterMs: 1000 }, { sessions: { channelCaps: { liveSocketsPerUser: 200 } } });
     agentA = startAgentChannel(env, 'a');
     agentB = startAgentChannel(env, 'b');
     await until(() => agentA.connected && agentB.connected, 5000, 'agents connected');

@@ -67,7 +67,7 @@ export const ticketRoutes =
       async (req) => {
         await svc.flush();
         const q = req.query;
-        return svc.list(req.scope.user, { ...q, ...(q.min_age_h !== undefined ? { minAgeMs: q.min_age_h * 3600_000 } : {}), limit: q.limit ?? 100, offset: q.offset ?? 0 });
+        return svc.list(req.scope, { ...q, ...(q.min_age_h !== undefined ? { minAgeMs: q.min_age_h * 3600_000 } : {}), limit: q.limit ?? 100, offset: q.offset ?? 0 });
       },
     );
 
@@ -110,20 +110,28 @@ export const ticketRoutes =
       },
       async (req, reply) => {
         const token = bearer(req) ?? req.query.token;
-        const user = token ? await deps.auth.userFor(token) : null;
-        if (!user) throw new HttpError(401, 'missing or invalid token (header or ?token=)');
-        const scope = new Scope(user);
+        const session = token ? await deps.auth.session(token) : null;
+        if (!session) throw new HttpError(401, 'missing or invalid token (header or ?token=)');
+        const scope = new Scope(session.user);
+        // the stream belongs to its session: logout or expiry ends it (an `event: session_ended` first)
+        const attached = deps.auth.channels.attach('ticket_stream', session, (reason) => {
+          reply.raw.write(`event: session_ended\ndata: ${JSON.stringify({ reason })}\n\n`);
+          reply.raw.end();
+        });
+        if (!attached.ok) throw new HttpError(429, attached.message);
         reply.hijack();
         reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
         reply.raw.write('retry: 3000\n: connected\n\n');
         streams.add(reply);
         const unsubscribe = svc.subscribe((c) => {
-          if (scope.allowsGrid({ id: c.ticket.gridId, townId: c.ticket.townId })) reply.raw.write(`event: ticket\ndata: ${JSON.stringify(c)}\n\n`);
+          const shown = svc.shownTo(scope, c.ticket);
+          if (shown) reply.raw.write(`event: ticket\ndata: ${JSON.stringify({ ...c, ticket: shown })}\n\n`);
         });
         const ping = setInterval(() => reply.raw.write(': ping\n\n'), 15_000);
         req.raw.on('close', () => {
           clearInterval(ping);
           unsubscribe();
+          attached.release();
           streams.delete(reply);
         });
       },

@@ -19,6 +19,8 @@ export interface MetricsFeatureDeps {
   now: () => number;
   /** camera-level series (off by default: 100 k cameras make a slow scrape) */
   cameraSeries: boolean;
+  /** when set, scrapes must send it as a bearer token (METRICS_TOKEN) */
+  token?: string;
 }
 
 export function metricsFeature(deps: MetricsFeatureDeps): HubFeature {
@@ -30,5 +32,5 @@ export function metricsFeature(deps: MetricsFeatureDeps): HubFeature {
   const extras: MetricsExtras = Object.assign({}, ...deps.extras);
   const source = hubMetricsSource({ monitor: deps.monitor, ingest: deps.ingest, rungStats, structure: deps.structure, extras, now: deps.now });
   const metrics = createHubMetrics(source, { driftThresholdMs: deps.monitor.config.clockDriftThresholdMs, cameraSeries: deps.cameraSeries });
-  return { name: 'metrics', routes: metricsRoutes(async () => ({ contentType: metrics.contentType, body: await metrics.render() })) };
+  return { name: 'metrics', routes: metricsRoutes(async () => ({ contentType: metrics.contentType, body: await metrics.render() }), deps.token) };
 }
