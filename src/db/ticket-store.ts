@@ -92,14 +92,21 @@ export async function maxTicketId(db: Database): Promise<number> {
   return Number(r?.m ?? 0);
 }
 
+/**
+ * A ticket is in scope when ANY of its cameras is (a site ticket may span grids and towns):
+ * its own grid/town columns name the first camera's, so the cameras in `data` are checked too.
+ */
 function scopeSql(s: ScopeFilter, params: unknown[]): string {
+  const cams = `jsonb_array_elements(tickets.data->'cameras') tc`;
   if (s.towns) {
     params.push(s.towns);
-    return ` and town_id = any($${params.length}::text[])`;
+    const p = `$${params.length}::text[]`;
+    return ` and (town_id = any(${p}) or exists (select 1 from ${cams} join grids sg on sg.id = tc->>'gridId' where sg.town_id = any(${p})))`;
   }
   if (s.grids) {
     params.push(s.grids);
-    return ` and grid_id = any($${params.length}::text[])`;
+    const p = `$${params.length}::text[]`;
+    return ` and (grid_id = any(${p}) or exists (select 1 from ${cams} where tc->>'gridId' = any(${p})))`;
   }
   return '';
 }
@@ -109,12 +116,13 @@ export async function listTickets(db: Database, scope: ScopeFilter, q: TicketQue
   let where = 'true' + scopeSql(scope, params);
   const add = (sql: string, v: unknown) => {
     params.push(v);
-    where += ` and ${sql.replace('?', `$${params.length}`)}`;
+    where += ` and ${sql.replaceAll('?', `$${params.length}`)}`;
   };
   if (q.state === 'active') where += ` and state <> 'resolved'`;
   else if (q.state) add('state = ?', q.state);
-  if (q.town) add('town_id = ?', q.town);
-  if (q.grid) add('grid_id = ?', q.grid);
+  // a site ticket spanning grids is found from each of its cameras' grids and towns
+  if (q.town) add(`(town_id = ? or exists (select 1 from jsonb_array_elements(tickets.data->'cameras') tc join grids sg on sg.id = tc->>'gridId' where sg.town_id = ?))`, q.town);
+  if (q.grid) add(`(grid_id = ? or exists (select 1 from jsonb_array_elements(tickets.data->'cameras') tc where tc->>'gridId' = ?))`, q.grid);
   if (q.fault) add('fault = ?', q.fault);
   if (q.category) add('category = ?', q.category);
   if (q.breached !== undefined) add('sla_breached = ?', q.breached);

@@ -128,20 +128,37 @@ export class TicketService {
   /** A ticket the caller may see (active from memory, else the database), or a not_found error. */
   async visible(scope: Scope, id: number): Promise<Ticket> {
     const t = this.engine.active.get(id) ?? (await getTicket(this.deps.db, id));
-    if (!t || !scope.allowsGrid({ id: t.gridId, townId: t.townId })) throw new TicketError('not_found', `ticket ${id} not found`);
-    return t;
+    const shown = t ? this.shownTo(scope, t) : null;
+    if (!shown) throw new TicketError('not_found', `ticket ${id} not found`);
+    return shown;
   }
 
-  /** Run an action on a visible ticket, then commit it before answering. */
-  async act<R>(scope: Scope, id: number, fn: () => R): Promise<R> {
+  /**
+   * The ticket as the caller may see it: null unless one of its cameras is in scope (a site
+   * ticket spanning grids is seen from each of them); else only the cameras, and their
+   * evidence, in scope.
+   */
+  shownTo(scope: Scope, t: Ticket): Ticket | null {
+    if (scope.isCounty) return t;
+    const grids = this.deps.monitor.grids;
+    const inScope = new Set(t.cameras.filter((c) => scope.allowsGrid({ id: c.gridId, townId: grids.get(c.gridId)?.grid.townId ?? t.townId })).map((c) => c.code));
+    if (inScope.size === 0) return null;
+    if (inScope.size === t.cameras.length) return t;
+    return { ...t, cameras: t.cameras.filter((c) => inScope.has(c.code)), evidence: t.evidence.filter((e) => inScope.has(e.camera)) };
+  }
+
+  /** Run an action on a visible ticket, then commit it before answering (the ticket as the caller may see it). */
+  async act<R extends Ticket | { ticket: Ticket }>(scope: Scope, id: number, fn: () => R): Promise<R> {
     await this.visible(scope, id);
     const out = fn();
     await this.flush();
-    return out;
+    if ('ticket' in out) return { ...out, ticket: this.shownTo(scope, out.ticket) ?? out.ticket };
+    return (this.shownTo(scope, out) ?? out) as R;
   }
 
-  list(scope: Principal, q: TicketQuery): Promise<{ total: number; items: Ticket[] }> {
-    return listTickets(this.deps.db, scopeFilter(scope), q, this.deps.now());
+  async list(scope: Scope, q: TicketQuery): Promise<{ total: number; items: Ticket[] }> {
+    const page = await listTickets(this.deps.db, scopeFilter(scope.user), q, this.deps.now());
+    return { total: page.total, items: page.items.flatMap((t) => this.shownTo(scope, t) ?? []) };
   }
 
   stats(scope: Principal, from: number): ReturnType<typeof ticketStats> {

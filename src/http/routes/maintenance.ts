@@ -40,12 +40,13 @@ export const maintenanceRoutes =
         schema: {
           tags,
           security,
-          summary: 'Maintenance windows not yet over, that cover a camera in your scope',
+          summary: 'Maintenance windows not yet over that cover a camera in your scope, each listing only its cameras in your scope',
           response: { 200: Type.Object({ items: Type.Array(Type.Unknown()) }), ...errors },
         },
       },
       async (req) => {
-        // a window is listed to whoever may see one of the cameras it covers (as tickets are)
+        // a window is listed to whoever may see one of the cameras it covers (as tickets are),
+        // with only the named cameras that caller may see
         const seen = { cameras: new Set<string>(), sites: new Set<string>(), grids: new Set<string>() };
         for (const c of deps.view.cameraInfo.values()) {
           if (!deps.view.camera(req.scope, c.code)) continue;
@@ -55,7 +56,7 @@ export const maintenanceRoutes =
         }
         const visible = (w: MaintenanceWindow) =>
           w.cameras.some((code) => seen.cameras.has(code)) || (w.siteId !== null && seen.sites.has(w.siteId)) || (w.gridId !== null && seen.grids.has(w.gridId));
-        return { items: (await svc.list()).filter(visible) };
+        return { items: (await svc.list()).filter(visible).map((w) => ({ ...w, cameras: w.cameras.filter((code) => seen.cameras.has(code)) })) };
       },
     );
     app.post(
