@@ -115,6 +115,7 @@ export const ticketRoutes =
         const scope = new Scope(session.user);
         // the stream belongs to its session: logout or expiry ends it (an `event: session_ended` first)
         const attached = deps.auth.channels.attach('ticket_stream', session, (reason) => {
+          if (reply.raw.writableEnded) return;
           reply.raw.write(`event: session_ended\ndata: ${JSON.stringify({ reason })}\n\n`);
           reply.raw.end();
         });
@@ -128,12 +129,15 @@ export const ticketRoutes =
           if (shown) reply.raw.write(`event: ticket\ndata: ${JSON.stringify({ ...c, ticket: shown })}\n\n`);
         });
         const ping = setInterval(() => reply.raw.write(': ping\n\n'), 15_000);
-        req.raw.on('close', () => {
+        const ended = () => {
           clearInterval(ping);
           unsubscribe();
           attached.release();
           streams.delete(reply);
-        });
+        };
+        req.raw.on('close', ended);
+        // a client gone while its token was looked up: no close event is coming
+        if (req.raw.socket?.destroyed) ended();
       },
     );
 
