@@ -19,7 +19,8 @@ export interface Evidence {
 
 /**
  * What the monitor did with one piece of evidence: `applied`; `old` (not newer than the
- * camera's last applied evidence: a replay, ignored); refused as `unknown_camera` or
- * `not_assigned` (the camera belongs to another agent).
+ * camera's last applied evidence: a replay, ignored); refused as `unknown_camera`,
+ * `not_assigned` (the camera belongs to another agent) or `future` (dated beyond the clock
+ * tolerance ahead of the hub).
  */
-export type EvidenceVerdict = 'applied' | 'old' | 'unknown_camera' | 'not_assigned';
+export type EvidenceVerdict = 'applied' | 'old' | 'unknown_camera' | 'not_assigned' | 'future';

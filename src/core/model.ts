@@ -71,6 +71,11 @@ export interface MonitorConfig {
   tzOffsetMinutes: number;
   /** |clock offset| beyond this counts as drifting (时钟一致率) */
   clockDriftThresholdMs: number;
+  /**
+   * evidence dated more than this ahead of the hub's clock is refused (`future`): applied, one
+   * far-future result would make every later one of that camera "old" and freeze it
+   */
+  futureToleranceMs: number;
 }
 
 export const DEFAULT_MONITOR_CONFIG: MonitorConfig = {
@@ -79,4 +84,5 @@ export const DEFAULT_MONITOR_CONFIG: MonitorConfig = {
   staleAfterMs: 120_000,
   tzOffsetMinutes: 480,
   clockDriftThresholdMs: 10_000,
+  futureToleranceMs: 300_000,
 };

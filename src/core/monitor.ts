@@ -10,7 +10,8 @@
  *  - no fresh evidence for `staleAfterMs` → unknown (never offline);
  *  - maintenance cameras are excluded from rates and ignore results;
  *  - a result not newer than the last one applied for that camera changes nothing
- *    (replays are harmless even without the batch ledger).
+ *    (replays are harmless even without the batch ledger);
+ *  - a result dated more than `futureToleranceMs` ahead of the hub's clock is refused.
  */
 import type { FaultClass } from '../protocol/probe-result.ts';
 import type { Evidence, EvidenceVerdict } from './evidence.ts';
@@ -108,6 +109,8 @@ export class Monitor {
     const cam = this.cameras.get(r.camera);
     if (!cam) return 'unknown_camera';
     if (cam.agentId !== agentId) return 'not_assigned';
+    // a far-future date would become the replay guard: every later result "old", the camera frozen
+    if (r.at > now + this.config.futureToleranceMs) return 'future';
     if (r.at <= cam.lastResultAt) return 'old';
     cam.lastResultAt = r.at;
     cam.lastSeenAt = now;

@@ -13,6 +13,8 @@ export interface HubEnv {
   sessions?: HubOptions['sessions'];
   /** METRICS_TOKEN: /metrics wants it as a bearer token */
   metricsToken?: string;
+  /** FUTURE_TOLERANCE_S: results dated further ahead of the hub's clock are refused (default 300 s) */
+  monitor?: HubOptions['monitor'];
 }
 
 export function readHubEnv(env: NodeJS.ProcessEnv, argv: string[]): HubEnv {
@@ -36,6 +38,12 @@ export function readHubEnv(env: NodeJS.ProcessEnv, argv: string[]): HubEnv {
   if (metricsToken !== undefined && metricsToken !== '') {
     if (metricsToken.length < 16) throw new Error('METRICS_TOKEN must be at least 16 characters');
     out.metricsToken = metricsToken;
+  }
+  const tolerance = env.FUTURE_TOLERANCE_S;
+  if (tolerance !== undefined && tolerance !== '') {
+    const n = Number(tolerance);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`FUTURE_TOLERANCE_S must be a whole number of seconds, got ${tolerance}`);
+    out.monitor = { futureToleranceMs: n * 1000 };
   }
   const url = env.DATABASE_URL;
   if (url) {

@@ -1,7 +1,8 @@
 /**
  * What an edge agent reports about its cameras: the ladder's vocabulary (rungs, outcomes,
  * fault classes) and the wire schemas of POST /api/agent/reports, defined once as TypeBox
- * schemas with their `Static` types. The hub validates request bodies with them (Fastify);
+ * schemas with their `Static` types. The hub validates a batch's envelope (Fastify) and then
+ * each item on its own (./report-items.ts: one bad item is refused alone, listed in the ack);
  * the agent builds them and validates the hub's acknowledgement with `checker()`.
  */
 import { type Static, Type } from 'typebox';
@@ -86,10 +87,33 @@ export const ReportAckSchema = Type.Object({
   /** true when this (agent, seq) had been processed before: nothing was changed */
   duplicate: Type.Boolean(),
   accepted: Type.Integer(),
-  /** items refused one by one, with the reason (e.g. camera not assigned to this agent) */
-  refused: Type.Array(Type.Object({ index: Type.Integer(), camera: Type.String(), reason: Type.String() })),
+  /** items refused one by one, with the reason (e.g. camera not assigned to this agent); the rest was applied */
+  refused: Type.Array(
+    Type.Object({
+      /** position of the item in the batch's `items` */
+      index: Type.Integer(),
+      /** the item's camera code ('' when the item had none) */
+      camera: Type.String(),
+      /** human text, for the agent's log */
+      reason: Type.String(),
+      /**
+       * machine-readable reason, one of REFUSAL_CODES (a plain string on the wire so that
+       * a newer hub's new code does not make an older agent's ack malformed); absent from
+       * hubs before the per-item validation
+       */
+      code: Type.Optional(Type.String()),
+    }),
+  ),
 });
 export type ReportAck = Static<typeof ReportAckSchema>;
+
+/**
+ * Why the hub refused one item of a batch: `invalid` (does not match ProbeResultSchema, e.g. a
+ * `detail` over MAX_DETAIL_LENGTH), `future` (dated beyond the hub's clock tolerance ahead of
+ * it), `unknown_camera`, `not_assigned` (the camera belongs to another agent).
+ */
+export const REFUSAL_CODES = ['invalid', 'future', 'unknown_camera', 'not_assigned'] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
 /** Fault class implied by the first failing rung (the rule lives here once). */
 export function faultClassFor(rung: Rung, outcome: RungOutcome): FaultClass | null {

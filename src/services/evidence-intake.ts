@@ -2,8 +2,10 @@
  * The one way evidence enters the monitor. Any liveness source's results (the ladder's
  * report batches today, GB/T 28181 next) pass through `submit`; the monitor decides per
  * item; ONLY evidence it applied reaches the listeners (ticket rules, rung statistics).
- * Refused items — a camera of another agent, an unknown code — reach no one: one agent
- * cannot write evidence into another agent's tickets, nor grow any map with invented codes.
+ * Refused items — a camera of another agent, an unknown code, a date beyond the clock
+ * tolerance ahead of the hub — reach no one: one agent cannot write evidence into another
+ * agent's tickets, nor grow any map with invented codes, nor freeze a camera with a date
+ * in the far future.
  */
 import type { EvidenceVerdict } from '../core/evidence.ts';
 import type { Monitor } from '../core/monitor.ts';

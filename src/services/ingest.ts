@@ -1,19 +1,30 @@
 /**
- * Ingest of agent report batches: idempotent by (agent, seq); the items go through the
- * evidence intake (item-by-item refusal of cameras outside the agent's assignment);
- * transitions and the batch ledger are committed by the transition sink before the agent
- * is acknowledged.
+ * Ingest of agent report batches: idempotent by (agent, seq); each item is checked on its own
+ * (`checkReportItem`: an invalid one is refused alone, the rest applied); the valid items go
+ * through the evidence intake (item-by-item refusal of cameras outside the agent's
+ * assignment, of dates beyond the clock tolerance ahead of the hub); transitions and the batch
+ * ledger are committed by the transition sink before the agent is acknowledged.
  */
 import type { Database } from '../db/client.ts';
 import { ledgerHas } from '../db/transition-log.ts';
-import type { ReportAck, ReportBatch } from '../protocol/probe-result.ts';
+import type { ProbeResult, RefusalCode, ReportAck } from '../protocol/probe-result.ts';
+import { checkReportItem, type ReportEnvelope } from '../protocol/report-items.ts';
 import type { EvidenceIntake, Refusal } from './evidence-intake.ts';
 import type { TransitionSink } from './transition-sink.ts';
 
-const REFUSAL: Record<Refusal['verdict'], string> = {
+const REFUSAL: Record<Exclude<Refusal['verdict'], 'future'>, string> = {
   unknown_camera: 'unknown camera',
   not_assigned: 'camera is not assigned to this agent',
 };
+
+type RefusedItem = ReportAck['refused'][number];
+
+/** The ack's words for an item the intake refused (`at`: the item's date, `now`: the hub's clock). */
+function refusalOf(r: Refusal, at: number, now: number): RefusedItem {
+  const reason = r.verdict === 'future' ? `dated ${Math.round((at - now) / 1000)} s ahead of the hub's clock` : REFUSAL[r.verdict];
+  const code: RefusalCode = r.verdict;
+  return { index: r.index, camera: r.camera, reason, code };
+}
 
 interface AgentLedger {
   /** highest seq in the database when the hub started: at or below it, ask the database */
@@ -60,7 +71,7 @@ export class IngestService {
     return max;
   }
 
-  async ingest(agentId: string, batch: ReportBatch): Promise<ReportAck> {
+  async ingest(agentId: string, batch: ReportEnvelope): Promise<ReportAck> {
     let ledger = this.agents.get(agentId);
     if (!ledger) this.agents.set(agentId, (ledger = { persistedMax: 0, recent: new Map(), lastReportAt: null }));
     const earlier = ledger.recent.get(batch.seq);
@@ -94,18 +105,27 @@ export class IngestService {
     return { ...ack, duplicate: true };
   }
 
-  private apply(agentId: string, batch: ReportBatch): Promise<ReportAck> {
+  private apply(agentId: string, batch: ReportEnvelope): Promise<ReportAck> {
     const now = this.now();
-    const { refused } = this.intake.submit(agentId, batch.items, now);
+    const valid: ProbeResult[] = [];
+    /** batch index of each valid item */
+    const position: number[] = [];
+    const invalid: RefusedItem[] = [];
+    for (let i = 0; i < batch.items.length; i++) {
+      const c = checkReportItem(batch.items[i]);
+      if (c.ok) {
+        valid.push(c.item);
+        position.push(i);
+      } else invalid.push({ index: i, camera: c.camera, reason: c.reason, code: 'invalid' });
+    }
+    const submitted = this.intake.submit(agentId, valid, now);
+    const byIntake = submitted.refused.map((r) => refusalOf({ ...r, index: position[r.index]! }, valid[r.index]!.at, now));
+    // in batch order, as the agent reads them
+    const refused = invalid.concat(byIntake).sort((x, y) => x.index - y.index);
     this.counters.batches++;
     this.counters.items += batch.items.length;
     this.counters.refusedItems += refused.length;
-    const ack: ReportAck = {
-      seq: batch.seq,
-      duplicate: false,
-      accepted: batch.items.length - refused.length,
-      refused: refused.map((r) => ({ index: r.index, camera: r.camera, reason: REFUSAL[r.verdict] })),
-    };
+    const ack: ReportAck = { seq: batch.seq, duplicate: false, accepted: batch.items.length - refused.length, refused };
     return this.sink.commit({ agentId, seq: batch.seq, receivedAt: now, accepted: ack.accepted, refused: refused.length }).then(() => ack);
   }
 }

@@ -105,7 +105,14 @@ describe('camera state machine', () => {
 
 describe('defaults users rely on (README "Rates")', () => {
   it('offline after 3 failures, online after 2 successes, unknown after 120 s, Asia/Shanghai days, 10 s clock drift', () => {
-    expect(DEFAULT_MONITOR_CONFIG).toEqual({ failuresToOffline: 3, successesToOnline: 2, staleAfterMs: 120_000, tzOffsetMinutes: 480, clockDriftThresholdMs: 10_000 });
+    expect(DEFAULT_MONITOR_CONFIG).toEqual({
+      failuresToOffline: 3,
+      successesToOnline: 2,
+      staleAfterMs: 120_000,
+      tzOffsetMinutes: 480,
+      clockDriftThresholdMs: 10_000,
+      futureToleranceMs: 300_000,
+    });
   });
 });
 

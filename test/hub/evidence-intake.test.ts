@@ -66,8 +66,8 @@ describe.each(DB_KINDS)('evidence intake through the hub on %s', (kind) => {
       const ack = r.json();
       expect(ack.accepted).toBe(1);
       expect(ack.refused).toHaveLength(51);
-      expect(ack.refused[0]).toEqual({ index: 0, camera: 'c09', reason: 'camera is not assigned to this agent' });
-      expect(ack.refused[1]).toEqual({ index: 2, camera: 'ghost-0', reason: 'unknown camera' });
+      expect(ack.refused[0]).toEqual({ index: 0, camera: 'c09', reason: 'camera is not assigned to this agent', code: 'not_assigned' });
+      expect(ack.refused[1]).toEqual({ index: 2, camera: 'ghost-0', reason: 'unknown camera', code: 'unknown_camera' });
     }
     h.svc().tick();
     await h.svc().flush();

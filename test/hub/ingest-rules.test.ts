@@ -76,8 +76,8 @@ describe('ingest: one batch', () => {
       duplicate: false,
       accepted: 2,
       refused: [
-        { index: 1, camera: 'nobody', reason: 'unknown camera' },
-        { index: 3, camera: w.X, reason: 'camera is not assigned to this agent' },
+        { index: 1, camera: 'nobody', reason: 'unknown camera', code: 'unknown_camera' },
+        { index: 3, camera: w.X, reason: 'camera is not assigned to this agent', code: 'not_assigned' },
       ],
     });
     expect(svc.counters).toEqual({ batches: 1, duplicateBatches: 0, items: 4, refusedItems: 2, badRequests: 0 });
@@ -116,7 +116,7 @@ describe('ingest: idempotent by (agent, seq)', () => {
     const first = await svc.ingest(w.agent, { seq: 1, sentAt: T0, items: [down(w.A, T0), ok('nobody', T0)] });
     const again = await svc.ingest(w.agent, { seq: 1, sentAt: T0, items: [down(w.A, T0 + 1), down(w.A, T0 + 2)] });
     expect(again).toEqual({ ...first, duplicate: true });
-    expect(again.refused).toEqual([{ index: 1, camera: 'nobody', reason: 'unknown camera' }]);
+    expect(again.refused).toEqual([{ index: 1, camera: 'nobody', reason: 'unknown camera', code: 'unknown_camera' }]);
     expect(w.monitor.cameras.get(w.A)!.failStreak).toBe(1); // the replay's two failures were not applied
     expect(svc.counters).toMatchObject({ batches: 1, duplicateBatches: 1, items: 2 });
     expect(await ledgerRows(w.agent)).toHaveLength(1);

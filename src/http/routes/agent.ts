@@ -4,7 +4,8 @@ import type { HubDeps } from '../deps.ts';
 import { requireAgent } from '../auth-hooks.ts';
 import { HttpError } from '../errors.ts';
 import { AssignmentSchema } from '../../protocol/assignment.ts';
-import { ReportAckSchema, ReportBatchSchema } from '../../protocol/probe-result.ts';
+import { ReportAckSchema } from '../../protocol/probe-result.ts';
+import { ReportEnvelopeSchema } from '../../protocol/report-items.ts';
 import { ErrorReply } from '../schemas.ts';
 
 export const agentRoutes =
@@ -17,18 +18,24 @@ export const agentRoutes =
     app.post(
       '/api/agent/reports',
       {
-        preHandler: requireAgent(deps.auth),
+        // the token before the body: a stranger learns nothing about what the hub would accept
+        onRequest: requireAgent(deps.auth),
         schema: {
           tags: ['agent'],
-          summary: 'Report a batch of probe results (idempotent by agent + seq)',
+          summary: 'Report a batch of probe results (idempotent by agent + seq); an invalid item is refused alone, listed in the ack',
           security: [{ bearer: [] }],
-          body: ReportBatchSchema,
+          // the envelope here; each item is checked on its own by the ingest (one bad item never costs the batch)
+          body: ReportEnvelopeSchema,
           response: { 200: ReportAckSchema, 400: ErrorReply, 401: ErrorReply, 503: ErrorReply },
         },
       },
       async (req) => {
         try {
-          return await deps.ingest.ingest(req.agentId, req.body);
+          const ack = await deps.ingest.ingest(req.agentId, req.body);
+          const odd = ack.duplicate ? [] : ack.refused.filter((r) => r.code === 'invalid' || r.code === 'future');
+          if (odd.length > 0)
+            req.log.warn({ agent: req.agentId, seq: ack.seq, items: odd.length, first: odd[0] }, 'report items refused (invalid or dated ahead of the hub); the rest applied');
+          return ack;
         } catch (e) {
           req.log.warn({ agent: req.agentId, seq: req.body.seq, err: e }, 'report not committed; agent will retry');
           throw new HttpError(503, 'report not stored (database unavailable); retry later');
