@@ -12,6 +12,7 @@ import { assignmentSource, CameraAssignment, type AssignmentSource } from './ass
 import { Backoff } from './backoff.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { AgentConfig } from './config.ts';
+import { DeadLetter, replayDeadLetters, type ReplaySummary } from './dead-letter.ts';
 import { HubLink } from './hub-link.ts';
 import { LoginGuard } from './login-guard.ts';
 import { AgentMetrics, serveMetrics, type MetricsServer } from './metrics.ts';
@@ -49,6 +50,7 @@ export class Agent {
   private readonly source: AssignmentSource;
   private assignment: CameraAssignment | null = null;
   private spool: Spool | null = null;
+  private deadLetter: DeadLetter | null = null;
   private hub: HubLink | null = null;
   private reporter: Reporter | null = null;
   private scheduler: Scheduler | null = null;
@@ -64,7 +66,10 @@ export class Agent {
     this.log = deps.log ?? createLogger('agent');
     this.clock = deps.clock ?? systemClock;
     this.source = assignmentSource(config);
-    this.metrics = new AgentMetrics(() => this.spool?.stats() ?? null);
+    this.metrics = new AgentMetrics(
+      () => this.spool?.stats() ?? null,
+      () => this.deadLetter?.stats() ?? null,
+    );
     this.loginGuard = new LoginGuard(config.authBackoffMs);
     this.snapshots = new SnapshotSource({ guard: this.loginGuard, now: () => this.clock.now() });
   }
@@ -87,10 +92,12 @@ export class Agent {
         this.metrics.spoolDroppedItems.inc(items);
       },
     }));
-    this.hub = new HubLink({ hubUrl: c.hubUrl, token: c.token, timeoutMs: c.hubTimeoutMs });
+    this.deadLetter = this.openDeadLetter();
+    this.hub = this.makeHubLink();
     this.reporter = new Reporter({
       hub: this.hub,
       spool,
+      deadLetter: this.deadLetter,
       seq: (this.seqStore = new SeqStore(path.join(c.dataDir, 'seq'), spool.maxSeq + 1)),
       clock: this.clock,
       flushMs: c.reportFlushMs,
@@ -154,6 +161,40 @@ export class Agent {
     this.log.info({ spool: this.spool?.stats() }, 'agent stopped');
   }
 
+  /**
+   * `--replay-dead-letter`: re-send the batches the hub refused whole (after the hub was fixed
+   * or upgraded), oldest first, with their own seqs; delivered ones are removed. Works while
+   * another process of this agent runs (one file per dead letter). Needs no start().
+   */
+  async replayDeadLetter(): Promise<ReplaySummary> {
+    const dl = this.openDeadLetter();
+    const hub = this.makeHubLink();
+    try {
+      return await replayDeadLetters(dl, hub, this.log.child({ part: 'dead-letter' }));
+    } finally {
+      hub.close();
+    }
+  }
+
+  /** the one link to the hub of this config (reports, assignment, dead-letter replay) */
+  private makeHubLink(): HubLink {
+    const c = this.config;
+    return new HubLink({ hubUrl: c.hubUrl, token: c.token, timeoutMs: c.hubTimeoutMs });
+  }
+
+  /** the dead letters, beside the spool */
+  private openDeadLetter(): DeadLetter {
+    return new DeadLetter({
+      dir: path.join(this.config.dataDir, 'dead-letter'),
+      log: this.log.child({ part: 'dead-letter' }),
+      now: () => this.clock.now(),
+      onDrop: (batches, items) => {
+        this.metrics.deadLetterDropped.inc(batches);
+        this.metrics.deadLetterDroppedItems.inc(items);
+      },
+    });
+  }
+
   status(): AgentStatus {
     return {
       cameras: this.scheduler?.cameraCount ?? 0,
@@ -161,7 +202,7 @@ export class Agent {
       assignmentSource: this.source,
       probesInFlight: this.scheduler?.probesInFlight ?? 0,
       spool: this.spool?.stats() ?? { bytes: 0, batches: 0, items: 0, droppedBatches: 0, droppedItems: 0, corruptLines: 0 },
-      reports: this.reporter?.counters ?? { batches: 0, sent: 0, duplicates: 0, rejected: 0, transientErrors: 0, itemsSent: 0 },
+      reports: this.reporter?.counters ?? { batches: 0, sent: 0, duplicates: 0, rejected: 0, transientErrors: 0, itemsSent: 0, authFailures: 0, deadLettered: 0, itemsRefused: 0 },
     };
   }
 }

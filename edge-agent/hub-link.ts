@@ -18,10 +18,10 @@ const checkAck = checker(ReportAckSchema, 'report ack');
 export type SendOutcome =
   /** `ackProblem`: the hub took the batch (2xx) but its acknowledgement was malformed (`ack` is then made up) */
   | { kind: 'ok'; ack: ReportAck; ackProblem?: string }
-  /** the hub refused this batch (4xx): it will never accept it, drop it */
+  /** the hub refused this batch whole (4xx): it will never accept it — the reporter dead-letters it */
   | { kind: 'rejected'; status: number; detail: string }
-  /** hub away, 5xx, timeout, or our token refused: keep the batch, retry later */
-  | { kind: 'retry'; status?: number; detail: string };
+  /** hub away, 5xx, timeout, or our token refused (`auth`: 401/403): keep the batch, retry later */
+  | { kind: 'retry'; status?: number; detail: string; auth?: true };
 
 export interface BatchSender {
   sendBatch(batch: ReportBatch): Promise<SendOutcome>;
@@ -93,6 +93,7 @@ export class HubLink implements BatchSender {
     }
     const detail = res.body.slice(0, 300);
     if (res.status >= 400 && res.status < 500 && !RETRYABLE_4XX.has(res.status)) return { kind: 'rejected', status: res.status, detail };
+    if (res.status === 401 || res.status === 403) return { kind: 'retry', status: res.status, detail, auth: true };
     return { kind: 'retry', status: res.status, detail };
   }
 

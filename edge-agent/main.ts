@@ -1,6 +1,8 @@
 /**
  * Edge agent process: `npm run agent -- --hub http://127.0.0.1:8080 --token XXX ...`
  * (see config.ts for every flag, env var and YAML key). Wiring only.
+ * `npm run agent -- --replay-dead-letter <the same flags>` re-sends the batches the hub refused
+ * whole (edge-agent/dead-letter.ts) and exits: 0 when every one was delivered, 1 otherwise.
  */
 import { createLogger } from '../src/log.ts';
 import { Agent } from './agent.ts';
@@ -9,10 +11,14 @@ import { probeCamera } from './ladder.ts';
 
 const log = createLogger('agent');
 
+const REPLAY_FLAG = '--replay-dead-letter';
+
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const replay = argv.includes(REPLAY_FLAG);
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig(process.argv.slice(2));
+    config = loadConfig(argv.filter((a) => a !== REPLAY_FLAG));
   } catch (err) {
     if (err instanceof ConfigError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
       log.fatal({ err: (err as Error).message }, 'bad agent configuration');
@@ -22,6 +28,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const agent = new Agent(config, { probe: probeCamera, log });
+  if (replay) {
+    const sum = await agent.replayDeadLetter();
+    log.info({ ...sum }, 'dead-letter replay finished');
+    process.exitCode = sum.refused === 0 && sum.left === 0 ? 0 : 1;
+    return;
+  }
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) {

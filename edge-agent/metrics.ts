@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ProbeResult } from '../src/protocol/probe-result.ts';
+import type { DeadLetterStats } from './dead-letter.ts';
 import type { CycleStats } from './scheduler.ts';
 import type { SpoolStats } from './spool.ts';
 
@@ -44,8 +45,34 @@ export class AgentMetrics {
   });
   readonly reportErrors = new Counter({
     name: `${P}report_errors_total`,
-    help: 'Failed report sends: transient (kept and retried) or rejected (4xx, batch dropped)',
+    help: 'Failed report sends: transient (kept and retried), auth (token refused, 401/403: kept and retried), rejected (4xx: batch dead-lettered), spool_write / dead_letter_write (disk refused: batch lost)',
     labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly reportItemsRefused = new Counter({
+    name: `${P}report_items_refused_total`,
+    help: 'Probe results the hub refused one by one inside acknowledged batches, by code (invalid, future, unknown_camera, not_assigned; unspecified from older hubs)',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly hubAuthRefused = new Gauge({
+    name: `${P}hub_auth_refused`,
+    help: '1 while the hub refuses this agent token (401/403): reports are spooled until the token is fixed',
+    registers: [this.registry],
+  });
+  readonly deadLetterWritten = new Counter({
+    name: `${P}dead_letter_written_total`,
+    help: 'Report batches the hub refused whole, kept as dead letters (replay with --replay-dead-letter)',
+    registers: [this.registry],
+  });
+  readonly deadLetterDropped = new Counter({
+    name: `${P}dead_letter_dropped_batches_total`,
+    help: 'Dead letters deleted (oldest first) because the dead-letter folder reached its bound',
+    registers: [this.registry],
+  });
+  readonly deadLetterDroppedItems = new Counter({
+    name: `${P}dead_letter_dropped_items_total`,
+    help: 'Probe results in dead letters deleted at the bound',
     registers: [this.registry],
   });
   readonly spoolDroppedBatches = new Counter({
@@ -76,8 +103,24 @@ export class AgentMetrics {
     registers: [this.registry],
   });
 
-  constructor(spoolStats: () => SpoolStats | null) {
+  constructor(spoolStats: () => SpoolStats | null, deadLetterStats: () => DeadLetterStats | null = () => null) {
     const reg = this.registry;
+    new Gauge({
+      name: `${P}dead_letter_batches`,
+      help: 'Report batches kept as dead letters (refused whole by the hub, awaiting replay)',
+      registers: [reg],
+      collect() {
+        this.set(deadLetterStats()?.batches ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${P}dead_letter_bytes`,
+      help: 'Bytes in the dead-letter folder',
+      registers: [reg],
+      collect() {
+        this.set(deadLetterStats()?.bytes ?? 0);
+      },
+    });
     new Gauge({
       name: `${P}spool_bytes`,
       help: 'Bytes in the on-disk spool',

@@ -7,14 +7,22 @@
  *   queue (newer). Healthy traffic stays in memory (no disk writes); on the first failed
  *   send, or when more than `memQueueMax` batches wait, the memory queue is spilled to the
  *   spool and new batches follow it there until the spool is drained. So the order on the
- *   wire is always the seq order, and every batch is either acknowledged, refused (4xx,
- *   dropped and counted), or on disk.
+ *   wire is always the seq order, and every batch is either acknowledged, refused whole (4xx:
+ *   kept in the dead letters beside the spool, ./dead-letter.ts, counted), or on disk.
+ * - Every result is made safe on the way in (`add()` → ./report-sanitize.ts): camera text
+ *   without control characters, capped below the hub's limit — one camera cannot make the
+ *   hub refuse a batch.
+ * - The hub refusing items one by one (the ack's `refused`) is counted by code and logged.
+ * - A refused token (401/403) is not the hub being away: logged as such, once per episode,
+ *   counted, and the reports spooled until the token is fixed.
  */
-import type { ProbeResult, ReportBatch } from '../src/protocol/probe-result.ts';
+import type { ProbeResult, ReportAck, ReportBatch } from '../src/protocol/probe-result.ts';
 import { createLogger, type Logger } from '../src/log.ts';
 import { Backoff } from './backoff.ts';
 import type { BatchSender } from './hub-link.ts';
+import type { DeadLetter } from './dead-letter.ts';
 import type { AgentMetrics } from './metrics.ts';
+import { sanitizeResult } from './report-sanitize.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import type { SeqStore } from './seq-store.ts';
 import type { Spool } from './spool.ts';
@@ -30,6 +38,8 @@ export interface ReporterOptions {
   retry?: Backoff;
   metrics?: AgentMetrics;
   log?: Logger;
+  /** where batches the hub refuses whole are kept (without it they are dropped, logged and counted) */
+  deadLetter?: Pick<DeadLetter, 'put'>;
 }
 
 export class Reporter {
@@ -47,9 +57,11 @@ export class Reporter {
   private started = false;
   private stopped = false;
   private hubDown = false;
+  private authRefused = false;
+  private refusalLogs = 0;
   private draining = false;
   private oddAcks = 0;
-  readonly counters = { batches: 0, sent: 0, duplicates: 0, rejected: 0, transientErrors: 0, itemsSent: 0 };
+  readonly counters = { batches: 0, sent: 0, duplicates: 0, rejected: 0, transientErrors: 0, itemsSent: 0, authFailures: 0, deadLettered: 0, itemsRefused: 0 };
 
   constructor(private readonly opts: ReporterOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -73,7 +85,7 @@ export class Reporter {
 
   add(result: ProbeResult): void {
     if (this.stopped) return;
-    this.buf.push(result);
+    this.buf.push(sanitizeResult(result));
     if (this.buf.length >= this.maxItems) this.flush();
   }
 
@@ -156,25 +168,33 @@ export class Reporter {
       if (!batch) return;
       const out = await this.opts.hub.sendBatch(batch);
       if (out.kind === 'retry') {
-        this.counters.transientErrors++;
-        this.opts.metrics?.reportErrors.inc({ kind: 'transient' });
-        if (!this.hubDown) this.log.warn({ seq: batch.seq, status: out.status, detail: out.detail }, 'hub unavailable: spooling reports');
-        this.hubDown = true;
+        if (out.auth === true) this.authFailure(batch.seq, out.status, out.detail);
+        else {
+          this.counters.transientErrors++;
+          this.opts.metrics?.reportErrors.inc({ kind: 'transient' });
+          if (!this.hubDown) this.log.warn({ seq: batch.seq, status: out.status, detail: out.detail }, 'hub unavailable: spooling reports');
+          this.hubDown = true;
+          this.authRefused = false;
+        }
         this.spill();
         this.scheduleRetry();
         return;
       }
       this.retry.reset();
-      if (this.hubDown) this.log.info({ seq: batch.seq, spooled: this.opts.spool.stats().batches }, 'hub reachable again: replaying spool');
+      if (this.authRefused) this.log.info({ seq: batch.seq, spooled: this.opts.spool.stats().batches }, 'hub accepts the agent token again: replaying spool');
+      else if (this.hubDown) this.log.info({ seq: batch.seq, spooled: this.opts.spool.stats().batches }, 'hub reachable again: replaying spool');
       this.hubDown = false;
+      this.authRefused = false;
+      this.opts.metrics?.hubAuthRefused.set(0);
       if (out.kind === 'rejected') {
         this.counters.rejected++;
         this.opts.metrics?.reportErrors.inc({ kind: 'rejected' });
-        this.log.error({ seq: batch.seq, items: batch.items.length, status: out.status, detail: out.detail }, 'hub refused report batch: dropped');
+        this.deadLetter(batch, out.status, out.detail);
       } else {
         this.counters.sent++;
         this.counters.itemsSent += batch.items.length;
         if (out.ack.duplicate) this.counters.duplicates++;
+        else if (out.ack.refused.length > 0) this.itemsRefused(batch.seq, out.ack.refused);
         if (out.ackProblem !== undefined && ++this.oddAcks <= 10) {
           this.log.warn({ seq: batch.seq, problem: out.ackProblem }, 'hub took the batch but its acknowledgement is malformed');
         }
@@ -182,6 +202,45 @@ export class Reporter {
         this.opts.metrics?.reportItemsSent.inc(batch.items.length);
       }
       this.complete(batch.seq);
+    }
+  }
+
+  /** 401/403: our token, not the hub's health — say so once per episode, keep everything spooled */
+  private authFailure(seq: number, status: number | undefined, detail: string): void {
+    this.counters.authFailures++;
+    this.opts.metrics?.reportErrors.inc({ kind: 'auth' });
+    this.opts.metrics?.hubAuthRefused.set(1);
+    if (!this.authRefused) {
+      this.log.error({ seq, status, detail }, 'hub refused the agent token: reports are spooled (not lost) until the token is fixed');
+    }
+    this.authRefused = true;
+    this.hubDown = true;
+  }
+
+  /** a batch the hub refused whole: into the dead letters (replayable), never silently dropped */
+  private deadLetter(batch: ReportBatch, status: number, detail: string): void {
+    const where = { seq: batch.seq, items: batch.items.length, status, detail };
+    if (!this.opts.deadLetter) {
+      this.log.error(where, 'hub refused report batch: dropped');
+      return;
+    }
+    try {
+      const file = this.opts.deadLetter.put(batch, status, detail);
+      this.counters.deadLettered++;
+      this.opts.metrics?.deadLetterWritten.inc();
+      this.log.error({ ...where, file }, 'hub refused report batch whole: kept as a dead letter (replay: --replay-dead-letter)');
+    } catch (err) {
+      this.opts.metrics?.reportErrors.inc({ kind: 'dead_letter_write' });
+      this.log.error({ ...where, err }, 'dead letter write failed: batch lost');
+    }
+  }
+
+  /** the hub took the batch but refused some items one by one: count them by code, log the first few batches */
+  private itemsRefused(seq: number, refused: ReportAck['refused']): void {
+    this.counters.itemsRefused += refused.length;
+    for (const r of refused) this.opts.metrics?.reportItemsRefused.inc({ code: r.code ?? 'unspecified' });
+    if (++this.refusalLogs <= 10 || this.refusalLogs % 1000 === 0) {
+      this.log.warn({ seq, refused: refused.length, first: refused.slice(0, 3), batchesWithRefusals: this.refusalLogs }, 'hub refused report items one by one (the rest applied)');
     }
   }
 

@@ -84,20 +84,23 @@ const items = (rows: Row[]) => rows.reduce((n, r) => n + r.accepted + r.refused,
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('agent control paths against the real hub', () => {
-  it('a batch refused with a 4xx is dropped after one attempt and counted; later batches reach the ledger', async () => {
+  it('a batch refused with a 4xx is dead-lettered after one attempt and counted; later batches reach the ledger; the replay fills the gap', async () => {
     const { t, port } = await realHub();
     const proxy = await startProxy(port);
     cleanup.push(() => proxy.close());
     // seqs 2 and 3 are answered 422 by the proxy; the assignment GET and every other batch reach the hub
     proxy.set('reject', { status: 422, body: '{"message":"bad batch"}', seqs: new Set([2, 3]) });
-    const { agent, lines, probe } = await startAgent(agentConfig(proxy.url));
+    const config = agentConfig(proxy.url);
+    const { agent, lines, probe } = await startAgent(config);
     expect(agent.status().cameras).toBe(5); // agent-a's c01..c05, fetched through the proxy
     // batches go in seq order: once seqs up to 10 are in the ledger, a retry of 2 or 3 would have come first
     await until(async () => (await ledger(t)).length >= 8, 10_000, 'eight batches after the refused ones');
     expect(agent.status().reports.rejected).toBe(2);
     const text = await scrape(agent.metricsPort!);
     expect(metricValue(text, 'sharpeyes_agent_report_errors_total{kind="rejected"}')).toBe(2);
-    const refusedLines = lines.filter((l) => l.msg === 'hub refused report batch: dropped');
+    expect(metricValue(text, 'sharpeyes_agent_dead_letter_written_total')).toBe(2);
+    expect(metricValue(text, 'sharpeyes_agent_dead_letter_batches')).toBe(2);
+    const refusedLines = lines.filter((l) => l.msg === 'hub refused report batch whole: kept as a dead letter (replay: --replay-dead-letter)');
     expect(refusedLines.map((l) => [l.seq, l.status])).toEqual([
       [2, 422],
       [3, 422],
@@ -110,21 +113,34 @@ describe('agent control paths against the real hub', () => {
     const rows = await ledger(t);
     const last = rows.at(-1)!.seq;
     expect(rows.map((r) => r.seq)).toEqual([1, ...range(4, last)]); // increasing, nothing lost but the two refused
-    // every result produced: in the ledger, or in one of the two batches dropped
+    // every result produced: in the ledger, or in one of the two dead letters
     expect(items(rows) + proxy.refused.reduce((n, r) => n + r.items, 0)).toBe(probe.produced.length);
     expect(agent.status().spool).toMatchObject({ batches: 0, droppedBatches: 0 });
     expect(t.hub.ingest.counters.badRequests).toBe(0); // the proxy refused them; the hub took every batch it saw
+    // the operator replays them (`--replay-dead-letter`) straight to the hub: the gap closes, nothing twice
+    const replayer = newAgent({ ...config, hubUrl: `http://127.0.0.1:${port}` }, new FakeProbe()).agent;
+    expect(await replayer.replayDeadLetter()).toEqual({ sent: 2, refused: 0, left: 0, refusedItems: 0 });
+    expect((await ledger(t)).map((r) => r.seq)).toEqual(range(1, last));
+    expect(items(await ledger(t))).toBe(probe.produced.length);
+    expect(await replayer.replayDeadLetter()).toEqual({ sent: 0, refused: 0, left: 0, refusedItems: 0 });
   });
 
   it('a wrong agent token: the hub answers 401, batches are spooled (not dropped), nothing reaches the ledger', async () => {
     const { t, url } = await realHub();
     // cameras from the config: the hub refuses this token its assignment as well
     const { agent, lines, probe } = await startAgent(agentConfig(url, { token: 'not-a-token-of-this-county-0123', cameras: cameras(5) }));
-    await until(() => agent.status().reports.transientErrors > 1 && agent.status().spool.batches > 2, 10_000, 'batches refused at the door and spooled');
+    await until(() => agent.status().reports.authFailures > 1 && agent.status().spool.batches > 2, 10_000, 'batches refused at the door and spooled');
+    const text = await scrape(agent.metricsPort!);
     await agent.stop();
 
-    expect(lines.find((l) => l.msg === 'hub unavailable: spooling reports')).toMatchObject({ status: 401 });
-    expect(agent.status().reports).toMatchObject({ rejected: 0, sent: 0, itemsSent: 0 });
+    // said as what it is, once, not as "hub unavailable"
+    const said = lines.filter((l) => l.msg === 'hub refused the agent token: reports are spooled (not lost) until the token is fixed');
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatchObject({ status: 401, level: 50 });
+    expect(lines.some((l) => l.msg === 'hub unavailable: spooling reports')).toBe(false);
+    expect(metricValue(text, 'sharpeyes_agent_hub_auth_refused')).toBe(1);
+    expect(metricValue(text, 'sharpeyes_agent_report_errors_total{kind="auth"}')).toBeGreaterThan(1);
+    expect(agent.status().reports).toMatchObject({ rejected: 0, sent: 0, itemsSent: 0, transientErrors: 0, deadLettered: 0 });
     expect(probe.produced.length).toBeGreaterThan(0);
     expect(agent.status().spool).toMatchObject({ items: probe.produced.length, droppedBatches: 0 });
     expect(agent.status().spool.batches).toBe(agent.status().reports.batches);
