@@ -94,7 +94,7 @@ export class AgentMetrics {
   });
   readonly cycleOverrun = new Counter({
     name: `${P}cycle_overrun_total`,
-    help: 'Cycles that could not start every due camera before the next cycle began',
+    help: 'Cycles in which a due camera was still busy with its previous ladder, or could not be started before the next cycle began',
     registers: [this.registry],
   });
   readonly cycleSkippedBusy = new Counter({
@@ -148,7 +148,8 @@ export class AgentMetrics {
 
   recordCycle(s: CycleStats): void {
     this.cycleDuration.observe(s.durationMs / 1000);
-    if (s.carried > 0) this.cycleOverrun.inc();
+    // real overruns only: a camera still busy at its next slot, or one left without a free slot
+    if (s.carried > 0 || s.skippedBusy > 0) this.cycleOverrun.inc();
     if (s.skippedBusy > 0) this.cycleSkippedBusy.inc(s.skippedBusy);
   }
 }

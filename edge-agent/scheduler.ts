@@ -203,7 +203,10 @@ export class Scheduler {
     if (!this.running) return;
     const now = this.clock.now();
     if (now - this.cycleStart >= this.cycleMs) {
-      this.dispatchDue(Infinity); // whatever a late timer left of the old cycle
+      // whatever a late timer left of the old cycle is started now, before the cycle is
+      // closed: only cameras still without a free slot count as carried over (an overrun)
+      this.dispatchDue(Infinity);
+      this.drain();
       // an event-loop stall longer than a cycle re-anchors instead of bursting old cycles
       this.cycleStart = now - this.cycleStart >= 2 * this.cycleMs ? now : this.cycleStart + this.cycleMs;
       this.beginCycle(now);
