@@ -20,7 +20,12 @@ export const AGENT_METRICS = [
   { name: 'sharpeyes_agent_reports_sent_total', type: 'counter', labels: [], help: 'Report batches acknowledged by the hub.' },
   { name: 'sharpeyes_agent_report_items_sent_total', type: 'counter', labels: [], help: 'Probe results in acknowledged batches.' },
   { name: 'sharpeyes_agent_report_errors_total', type: 'counter', labels: ['kind'], help: 'Failed report sends: transient (retried) or rejected.' },
-  { name: 'sharpeyes_agent_report_items_refused_total', type: 'counter', labels: ['code'], help: 'Probe results the hub refused one by one, by code (invalid, future, unknown_camera, not_assigned).' },
+  {
+    name: 'sharpeyes_agent_report_items_refused_total',
+    type: 'counter',
+    labels: ['code'],
+    help: 'Probe results the hub refused one by one, by code (invalid, future, unknown_camera, not_assigned).',
+  },
   { name: 'sharpeyes_agent_hub_auth_refused', type: 'gauge', labels: [], help: '1 while the hub refuses the agent token (reports are spooled), else 0.' },
   { name: 'sharpeyes_agent_dead_letter_written_total', type: 'counter', labels: [], help: 'Batches the hub refused whole, written to the dead-letter folder.' },
   { name: 'sharpeyes_agent_dead_letter_dropped_batches_total', type: 'counter', labels: [], help: 'Dead-letter batches deleted because the folder was full.' },
