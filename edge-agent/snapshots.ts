@@ -4,8 +4,13 @@
  * 1. ONVIF: GetSystemDateAndTime (clock offset) → GetCapabilities (media XAddr) → GetProfiles
  *    → GetSnapshotUri, WS-Security digest with the offset applied (HTTP digest if challenged).
  *    The URI is cached per camera and looked up again after a failure.
- * 2. HTTP GET of that URI with Digest (Basic if that is all the camera offers); the challenge is
- *    reused with a counting nc, so a steady stream costs one request per frame.
+ *    The URI must name the camera's own host (its configured host, or the address that answered;
+ *    any port): one naming another host is refused and logged, and gets no request, so the
+ *    camera's credentials never go elsewhere. Replies are read with the bounded scanner of
+ *    ./probes/soap-parse.ts (no regular expression over a camera's reply).
+ * 2. HTTP GET of that URI with Digest (Basic only if that is all the camera offers and it is
+ *    configured `httpAuth: 'basic'`, ./probes/auth-choice.ts); the challenge is reused with a
+ *    counting nc, so a steady stream costs one request per frame.
  * 3. Otherwise one frame via ffmpeg from RTSP (./frame-grab.ts: version-aware socket timeout,
  *    hard kill deadline, short probing).
  *
@@ -15,16 +20,18 @@
  * (cameras lock out addresses).
  */
 import * as http from 'node:http';
-import { authorizationHeader, parseChallenges, type Challenge } from '../src/protocol/digest-auth.ts';
+import { createLogger, type Logger } from '../src/log.ts';
+import { authorizationHeader, type Challenge } from '../src/protocol/digest-auth.ts';
 import type { GrabFailure } from '../src/protocol/live-messages.ts';
 import type { AgentCamera } from '../src/protocol/assignment.ts';
 import { makeUsernameToken, securityHeaderXml } from '../src/protocol/ws-security.ts';
 import { grabFrame, type FrameGrabOptions, type FrameGrabResult } from './frame-grab.ts';
 import { LoginGuard } from './login-guard.ts';
+import { chooseChallenge } from './probes/auth-choice.ts';
 import { GET_SYSTEM_DATE_AND_TIME, interpretTimeResponse } from './probes/onvif-time.ts';
 import { rtspRequestUrl } from './probes/rtsp.ts';
 import { soapPost, SoapTransportError, type SoapResponse } from './probes/soap-http.ts';
-import { isAuthFailure } from './probes/soap-parse.ts';
+import { firstProfileToken, isAuthFailure, mediaXAddr, snapshotUriOf } from './probes/soap-parse.ts';
 
 export type SnapshotResult = { ok: true; jpeg: Buffer; capturedAt: number; via: 'onvif' | 'rtsp' } | { ok: false; reason: GrabFailure; detail: string };
 
@@ -40,6 +47,8 @@ export interface SnapshotOptions {
   /** injectable for tests */
   grabFrame?: (o: FrameGrabOptions) => Promise<FrameGrabResult>;
   now?: () => number;
+  /** where a refused snapshot URI is logged (default: the agent's logger) */
+  log?: Logger;
 }
 
 interface CamMemo {
@@ -62,17 +71,20 @@ class GrabError extends Error {
 
 export class SnapshotSource {
   private readonly memo = new Map<string, CamMemo>();
-  readonly counters = { onvif: 0, rtsp: 0, failures: 0, uriLookups: 0 };
+  /** refusedUris: GetSnapshotUri answers pointing away from the camera (refused, nothing sent there) */
+  readonly counters = { onvif: 0, rtsp: 0, failures: 0, uriLookups: 0, refusedUris: 0 };
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
   private readonly now: () => number;
   private readonly guard: LoginGuard;
+  private readonly log: Logger;
 
   constructor(private readonly o: SnapshotOptions = {}) {
     this.timeoutMs = o.timeoutMs ?? 5000;
     this.maxBytes = o.maxBytes ?? 2 * 1024 * 1024;
     this.now = o.now ?? Date.now;
     this.guard = o.guard ?? new LoginGuard(o.authBackoffMs ?? 600_000);
+    this.log = o.log ?? createLogger('agent').child({ part: 'snapshots' });
   }
 
   /** One snapshot; concurrent calls for the same camera share one grab. Never throws. */
@@ -163,10 +175,11 @@ export class SnapshotSource {
       envelope(cam, m, '<GetCapabilities xmlns="http://www.onvif.org/ver10/device/wsdl"><Category>Media</Category></GetCapabilities>'),
       deadline,
     );
-    const xaddr = /<(?:\w+:)?Media\b[^>]*>\s*<(?:\w+:)?XAddr>\s*([^<\s]+)/.exec(caps.body)?.[1];
+    // only the XAddr's path is used: the media service is asked on the camera's own host and port
+    const xaddr = mediaXAddr(caps.body);
     const mediaPath = xaddr ? (safePath(xaddr) ?? cam.onvifPath) : cam.onvifPath;
     const profiles = await this.soap(cam, mediaPath, envelope(cam, m, '<GetProfiles xmlns="http://www.onvif.org/ver10/media/wsdl"/>'), deadline);
-    const token = /<(?:\w+:)?Profiles\b[^>]*\btoken="([^"]+)"/.exec(profiles.body)?.[1];
+    const token = firstProfileToken(profiles.body);
     if (!token) throw new GrabError('no_snapshot', 'no media profile');
     const snap = await this.soap(
       cam,
@@ -174,15 +187,21 @@ export class SnapshotSource {
       envelope(cam, m, `<GetSnapshotUri xmlns="http://www.onvif.org/ver10/media/wsdl"><ProfileToken>${xmlText(token)}</ProfileToken></GetSnapshotUri>`),
       deadline,
     );
-    const uri = /<(?:\w+:)?Uri>\s*([^<\s]+)\s*</.exec(snap.body)?.[1];
-    if (snap.status !== 200 || !uri) throw new GrabError('no_snapshot', `GetSnapshotUri: HTTP ${snap.status}`);
+    const uri = snap.status === 200 ? snapshotUriOf(snap.body) : undefined;
+    if (!uri) throw new GrabError('no_snapshot', `GetSnapshotUri: HTTP ${snap.status}`);
     let u: URL;
     try {
-      u = new URL(uri.replace(/&amp;/g, '&'));
+      u = new URL(uri); // entities already decoded by the reader
     } catch {
       throw new GrabError('no_snapshot', 'GetSnapshotUri: not a URL');
     }
-    if (u.protocol !== 'http:') throw new GrabError('no_snapshot', `snapshot URI scheme ${u.protocol} not supported`);
+    if (u.protocol !== 'http:') throw new GrabError('no_snapshot', `snapshot URI scheme ${u.protocol.slice(0, 16)} not supported`);
+    if (!isCameraHost(u.hostname, cam.host, snap.peer)) {
+      // the camera's credentials go to the camera only: a URI naming another host gets nothing
+      this.counters.refusedUris++;
+      this.log.warn({ camera: cam.code, uriHost: u.hostname.slice(0, 255), cameraHost: cam.host }, 'snapshot URI points away from the camera: refused, no request sent there');
+      throw new GrabError('no_snapshot', 'snapshot URI points at another host (refused)');
+    }
     u.username = '';
     u.password = '';
     return u;
@@ -197,8 +216,9 @@ export class SnapshotSource {
     };
     try {
       let res = await post();
-      const ch = res.status === 401 ? parseChallenges(res.headers['www-authenticate'])[0] : undefined;
-      if (ch) res = await post(authorizationHeader(ch, cam, 'POST', path));
+      const choice = res.status === 401 ? chooseChallenge(res.headers['www-authenticate'], cam) : { none: true as const };
+      if ('refused' in choice) throw new GrabError('auth', `ONVIF: ${choice.refused}`);
+      if ('challenge' in choice) res = await post(authorizationHeader(choice.challenge, cam, 'POST', path));
       if (checkAuth && isAuthFailure(res.status, res.body)) throw new GrabError('auth', `ONVIF refused the credentials (HTTP ${res.status})`);
       return res;
     } catch (e) {
@@ -214,8 +234,10 @@ export class SnapshotSource {
     let auth = m.challenge ? authorizationHeader(m.challenge, cam, 'GET', target, ++m.nc) : undefined;
     let res = await this.get(uri, auth);
     if (res.status === 401) {
-      const ch = parseChallenges(res.headers['www-authenticate'])[0];
-      if (!ch) throw new GrabError('auth', 'snapshot: HTTP 401 without a challenge');
+      const choice = chooseChallenge(res.headers['www-authenticate'], cam);
+      if ('refused' in choice) throw new GrabError('auth', `snapshot: ${choice.refused}`);
+      if (!('challenge' in choice)) throw new GrabError('auth', 'snapshot: HTTP 401 without a challenge');
+      const ch = choice.challenge;
       const hadFresh = m.challenge !== null;
       m.challenge = ch;
       m.nc = 1;
@@ -272,8 +294,33 @@ const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 function safePath(xaddr: string): string | null {
   try {
-    return new URL(xaddr.replace(/&amp;/g, '&')).pathname || null;
+    return new URL(xaddr).pathname || null; // entities already decoded by the reader
   } catch {
     return null;
   }
+}
+
+/** A host as WHATWG URL canonicalises it (IPv4 in dotted decimal, IPv6 compressed, names lower-cased), without brackets or a trailing dot. */
+function canonicalHost(host: string): string | null {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  try {
+    const h = new URL(`http://${bare.includes(':') ? `[${bare}]` : bare}/`).hostname;
+    return (h.startsWith('[') ? h.slice(1, -1) : h).replace(/\.$/, '');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Is `uriHost` (a URL's hostname) the camera itself: its configured host, or the address its
+ * GetSnapshotUri answer came from (`peer`: the configured name resolved; IPv4-mapped IPv6 taken
+ * as IPv4)? Any port on that host will do (snapshots are often served on another port).
+ */
+export function isCameraHost(uriHost: string, camHost: string, peer: string | undefined): boolean {
+  const target = canonicalHost(uriHost);
+  if (target === null || target === '') return false;
+  if (target === canonicalHost(camHost)) return true;
+  if (peer === undefined) return false;
+  const p = peer.toLowerCase().startsWith('::ffff:') && peer.includes('.') ? peer.slice(7) : peer;
+  return target === canonicalHost(p);
 }

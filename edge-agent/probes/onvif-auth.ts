@@ -2,14 +2,16 @@
  * Rung 3: authenticated ONVIF GetDeviceInformation. WS-Security UsernameToken digest
  * with `Created` shifted by the measured camera clock offset; when the camera answers
  * HTTP 401 + WWW-Authenticate, one more request answers the challenge with HTTP Digest
- * (Basic only if that is all it offers). Refusal (HTTP 401, or 400/500 with a
+ * (Basic only if that is all it offers and the camera is configured `httpAuth: 'basic'`, see
+ * ./auth-choice.ts; else outcome 'auth' without sending anything). Refusal (HTTP 401, or 400/500 with a
  * NotAuthorized SOAP fault) → outcome 'auth': the caller backs off, never loops.
  */
-import { authorizationHeader, parseChallenges } from '../../src/protocol/digest-auth.ts';
+import { authorizationHeader } from '../../src/protocol/digest-auth.ts';
 import { makeUsernameToken, securityHeaderXml } from '../../src/protocol/ws-security.ts';
+import { chooseChallenge } from './auth-choice.ts';
 import type { RungContext, RungProbe, RungReport } from './types.ts';
 import { soapPost, SoapTransportError, type SoapResponse } from './soap-http.ts';
-import { faultDetail, isAuthFailure, parseDeviceInformation } from './soap-parse.ts';
+import { faultDetail, isAuthFailure, readDeviceInformation } from './soap-parse.ts';
 import { closeHard } from './socket-close.ts';
 
 export function getDeviceInformationEnvelope(username: string, password: string, clockOffsetMs: number): string {
@@ -25,7 +27,8 @@ export function getDeviceInformationEnvelope(username: string, password: string,
 
 function interpret(res: SoapResponse): RungReport {
   if (res.status === 200) {
-    return parseDeviceInformation(res.body) !== null ? { outcome: 'ok' } : { outcome: 'fail', detail: 'bad GetDeviceInformation answer' };
+    const info = readDeviceInformation(res.body);
+    return 'info' in info ? { outcome: 'ok' } : { outcome: 'fail', detail: `bad GetDeviceInformation answer${info.problem === undefined ? '' : `: ${info.problem}`}` };
   }
   if (isAuthFailure(res.status, res.body)) return { outcome: 'auth', detail: `HTTP ${res.status} ${faultDetail(res.body) ?? 'unauthorized'}` };
   return { outcome: 'fail', detail: faultDetail(res.body) ?? `HTTP ${res.status}` };
@@ -48,11 +51,16 @@ export async function onvifAuth(ctx: RungContext): Promise<RungReport> {
       if (!kept || !(e instanceof SoapTransportError) || e.kind !== 'fail' || deadline - Date.now() <= 0) throw e;
       first = await soapPost({ host, port, path, body, timeoutMs: deadline - Date.now(), keepAlive: true });
     }
-    const challenge = first.status === 401 ? parseChallenges(first.headers['www-authenticate'])[0] : undefined;
-    if (challenge === undefined) {
+    const choice = first.status === 401 ? chooseChallenge(first.headers['www-authenticate'], ctx.cam) : { none: true as const };
+    if ('refused' in choice) {
+      closeHard(first.socket);
+      return { outcome: 'auth', detail: `HTTP 401: ${choice.refused}` };
+    }
+    if (!('challenge' in choice)) {
       closeHard(first.socket);
       return interpret(first);
     }
+    const { challenge } = choice;
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       closeHard(first.socket);

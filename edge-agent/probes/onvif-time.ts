@@ -3,13 +3,15 @@
  * and measures the camera clock offset (camera UTC − agent clock at the request midpoint).
  * The camera reports whole seconds, so half a second is added to centre the estimate.
  * A camera that demands auth even for this call still proves ONVIF is up: the rung is ok,
- * and the offset falls back to the HTTP `Date` header (or null).
+ * and the offset falls back to the HTTP `Date` header (or null: absent, malformed, or outside
+ * CAMERA_YEARS). A 200 whose time is malformed or impossible (year 0 or 9999, hour −1,
+ * 31 February) is a fail naming what is wrong: a hostile date makes no NaN and no absurd offset.
  */
 import type { Socket } from 'node:net';
 import type { RungContext, RungProbe, RungReport } from './types.ts';
 import { soapPost, SoapTransportError, type SoapResponse } from './soap-http.ts';
 import { closeHard } from './socket-close.ts';
-import { faultDetail, isAuthFailure, parseSystemDateAndTime } from './soap-parse.ts';
+import { faultDetail, isAuthFailure, readHttpDate, readSystemDateAndTime } from './soap-parse.ts';
 
 export const GET_SYSTEM_DATE_AND_TIME =
   '<?xml version="1.0" encoding="UTF-8"?>' +
@@ -26,16 +28,16 @@ export function clockOffsetFrom(cameraUtcMs: number, sentAt: number, receivedAt:
 
 export function interpretTimeResponse(res: SoapResponse, sentAt: number, receivedAt: number): RungReport {
   if (res.status === 200) {
-    const cam = parseSystemDateAndTime(res.body);
-    if (cam === null) return { outcome: 'fail', detail: 'bad GetSystemDateAndTime answer' };
-    return { outcome: 'ok', clockOffsetMs: clockOffsetFrom(cam, sentAt, receivedAt) };
+    const cam = readSystemDateAndTime(res.body);
+    if (!('utcMs' in cam)) return { outcome: 'fail', detail: `bad GetSystemDateAndTime answer${cam.problem === undefined ? '' : `: ${cam.problem}`}` };
+    return { outcome: 'ok', clockOffsetMs: clockOffsetFrom(cam.utcMs, sentAt, receivedAt) };
   }
   if (isAuthFailure(res.status, res.body)) {
-    const date = typeof res.headers.date === 'string' ? Date.parse(res.headers.date) : NaN;
+    const date = readHttpDate(res.headers.date);
     return {
       outcome: 'ok',
       detail: 'time needs auth',
-      clockOffsetMs: Number.isFinite(date) ? clockOffsetFrom(date, sentAt, receivedAt) : null,
+      clockOffsetMs: date === null ? null : clockOffsetFrom(date, sentAt, receivedAt),
     };
   }
   return { outcome: 'fail', detail: faultDetail(res.body) ?? `HTTP ${res.status}` };

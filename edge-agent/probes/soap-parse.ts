@@ -1,34 +1,108 @@
 /**
- * Regex readers for the few ONVIF answers the ladder needs. No XML library on the hot
- * path; any namespace prefix is accepted (SOAP-ENV:, env:, s:, tt:, tds:, none).
+ * Readers for the few ONVIF answers the ladder and the snapshot source need, over the bounded
+ * linear scanner of ./xml-scan.ts (camera replies are hostile input: no regular expression runs
+ * over a reply). An element is known by its local name, whatever its namespace prefix
+ * (SOAP-ENV:, env:, s:, tt:, tds:, none). A malformed reply is no answer: the readers return
+ * null / undefined, and the `read…` forms say why.
  */
+import { attribute, childElement, findElement, findElements, scanXml, XmlError, type XmlElement } from './xml-scan.ts';
 
-const P = '(?:[\\w.-]+:)?'; // optional namespace prefix
+/** One reply scanned once: the rungs ask a reply several questions (fault? which code?). */
+let lastXml: string | null = null;
+let lastScan: XmlElement | string = '';
 
-function element(xml: string, tag: string): string | undefined {
-  const m = new RegExp(`<${P}${tag}(?:\\s[^>]*)?>([\\s\\S]*?)</${P}${tag}\\s*>`).exec(xml);
-  return m?.[1];
+/** The document of `xml`, or the reason it is malformed (a string). */
+function scan(xml: string): XmlElement | string {
+  if (xml !== lastXml) {
+    try {
+      lastScan = scanXml(xml);
+    } catch (e) {
+      if (!(e instanceof XmlError)) throw e;
+      lastScan = `malformed XML (${e.message})`;
+    }
+    lastXml = xml;
+  }
+  return lastScan;
 }
 
-function intIn(block: string, tag: string): number | undefined {
-  const m = new RegExp(`<${P}${tag}(?:\\s[^>]*)?>\\s*(-?\\d+)\\s*<`).exec(block);
-  return m?.[1] === undefined ? undefined : Number(m[1]);
+const text = (el: XmlElement | undefined): string => (el === undefined ? '' : el.text.trim());
+
+// ---- GetSystemDateAndTime ----------------------------------------------------------------
+
+const TIME_FIELDS = ['Year', 'Month', 'Day', 'Hour', 'Minute', 'Second'] as const;
+type TimeField = (typeof TIME_FIELDS)[number];
+/** the years a camera clock may read: one reset to 1970 or 2000 is still a reading (a large offset); year 0 or 9999 is not */
+export const CAMERA_YEARS: readonly [number, number] = [1970, 2099];
+/** inclusive bounds */
+const RANGE: Record<TimeField, readonly [number, number]> = {
+  Year: CAMERA_YEARS,
+  Month: [1, 12],
+  Day: [1, 31],
+  Hour: [0, 23],
+  Minute: [0, 59],
+  Second: [0, 60], // a leap second
+};
+
+const isDigits = (s: string): boolean => {
+  if (s.length === 0 || s.length > 4) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+};
+
+const daysIn = (year: number, month: number): number => new Date(Date.UTC(year, month, 0)).getUTCDate();
+
+/**
+ * Camera UTC time (epoch ms) from a GetSystemDateAndTime response, or why not: `problem`
+ * undefined when the reply holds no UTCDateTime at all, else what is wrong with it (malformed
+ * XML, a missing field, a field that is not 1–4 digits, a value out of range, a day the month
+ * does not have).
+ */
+export function readSystemDateAndTime(xml: string): { utcMs: number } | { problem: string | undefined } {
+  const doc = scan(xml);
+  if (typeof doc === 'string') return { problem: doc };
+  const utc = findElement(doc, 'UTCDateTime');
+  if (utc === undefined) return { problem: undefined };
+  const v = {} as Record<TimeField, number>;
+  for (const f of TIME_FIELDS) {
+    const el = findElement(utc, f);
+    if (el === undefined) return { problem: `no ${f}` };
+    const s = text(el);
+    if (!isDigits(s)) return { problem: `${f} is not a whole number` };
+    const n = Number(s);
+    const [min, max] = RANGE[f];
+    if (n < min || n > max) return { problem: `${f} ${n} out of range ${min}..${max}` };
+    v[f] = n;
+  }
+  if (v.Day > daysIn(v.Year, v.Month)) return { problem: `no day ${v.Day} in ${v.Year}-${v.Month}` };
+  return { utcMs: Date.UTC(v.Year, v.Month - 1, v.Day, v.Hour, v.Minute, v.Second) };
+}
+
+const EARLIEST_MS = Date.UTC(CAMERA_YEARS[0], 0, 1);
+const LATEST_MS = Date.UTC(CAMERA_YEARS[1] + 1, 0, 1) - 1;
+/** Longest HTTP `Date` value read ("Sun, 06 Nov 1994 08:49:37 GMT" is 29 characters). */
+const MAX_HTTP_DATE = 64;
+
+/**
+ * A camera's HTTP `Date` header as epoch ms, or null: not a single value, longer than
+ * MAX_HTTP_DATE, not a date, or outside CAMERA_YEARS (a hostile date makes no NaN and no
+ * absurd clock offset).
+ */
+export function readHttpDate(value: string | string[] | undefined): number | null {
+  if (typeof value !== 'string' || value.length > MAX_HTTP_DATE) return null;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) && ms >= EARLIEST_MS && ms <= LATEST_MS ? ms : null;
 }
 
 /** Camera UTC time (epoch ms) from a GetSystemDateAndTime response, or null. */
 export function parseSystemDateAndTime(xml: string): number | null {
-  const utc = element(xml, 'UTCDateTime');
-  if (utc === undefined) return null;
-  const y = intIn(utc, 'Year');
-  const mo = intIn(utc, 'Month');
-  const d = intIn(utc, 'Day');
-  const h = intIn(utc, 'Hour');
-  const mi = intIn(utc, 'Minute');
-  const s = intIn(utc, 'Second');
-  if (y === undefined || mo === undefined || d === undefined || h === undefined || mi === undefined || s === undefined) return null;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
-  return Date.UTC(y, mo - 1, d, h, mi, s);
+  const r = readSystemDateAndTime(xml);
+  return 'utcMs' in r ? r.utcMs : null;
 }
+
+// ---- GetDeviceInformation ----------------------------------------------------------------
 
 export interface DeviceInformation {
   manufacturer: string;
@@ -38,39 +112,37 @@ export interface DeviceInformation {
   hardwareId: string;
 }
 
-const xmlDecode = (s: string): string =>
-  s
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&amp;/g, '&');
-
-/** Fields of a GetDeviceInformationResponse, kept as exact strings ("2.40" stays "2.40"); null if absent. */
-export function parseDeviceInformation(xml: string): DeviceInformation | null {
-  const body = element(xml, 'GetDeviceInformationResponse');
-  if (body === undefined) return null;
-  const f = (tag: string): string => xmlDecode((element(body, tag) ?? '').trim());
+/** Fields of a GetDeviceInformationResponse, kept as exact strings ("2.40" stays "2.40"), trimmed, '' when absent; or why not (`problem` undefined: no such response). */
+export function readDeviceInformation(xml: string): { info: DeviceInformation } | { problem: string | undefined } {
+  const doc = scan(xml);
+  if (typeof doc === 'string') return { problem: doc };
+  const body = findElement(doc, 'GetDeviceInformationResponse');
+  if (body === undefined) return { problem: undefined };
+  const f = (name: string): string => text(findElement(body, name));
   return {
-    manufacturer: f('Manufacturer'),
-    model: f('Model'),
-    firmwareVersion: f('FirmwareVersion'),
-    serialNumber: f('SerialNumber'),
-    hardwareId: f('HardwareId'),
+    info: { manufacturer: f('Manufacturer'), model: f('Model'), firmwareVersion: f('FirmwareVersion'), serialNumber: f('SerialNumber'), hardwareId: f('HardwareId') },
   };
 }
 
-/** Code and subcodes of a SOAP 1.2 fault (e.g. ['env:Sender', 'ter:NotAuthorized']), or null. */
+/** Fields of a GetDeviceInformationResponse, or null if absent or malformed. */
+export function parseDeviceInformation(xml: string): DeviceInformation | null {
+  const r = readDeviceInformation(xml);
+  return 'info' in r ? r.info : null;
+}
+
+// ---- SOAP faults -------------------------------------------------------------------------
+
+/** Code and subcodes of a SOAP 1.2 fault (e.g. ['env:Sender', 'ter:NotAuthorized']), then a SOAP 1.1 faultcode; null without a Fault (or when malformed). */
 export function soapFaultCodes(xml: string): string[] | null {
-  const fault = element(xml, 'Fault');
+  const doc = scan(xml);
+  if (typeof doc === 'string') return null;
+  const fault = findElement(doc, 'Fault');
   if (fault === undefined) return null;
-  const codes: string[] = [];
-  const re = new RegExp(`<${P}Value(?:\\s[^>]*)?>\\s*([^<\\s]+)\\s*</${P}Value>`, 'g');
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(fault)) !== null) if (m[1] !== undefined) codes.push(m[1]);
-  // SOAP 1.1 style <faultcode>
-  const fc = element(fault, 'faultcode');
-  if (fc !== undefined) codes.push(fc.trim());
+  const codes = findElements(fault, 'Value')
+    .map(text)
+    .filter((c) => c !== '');
+  const fc = findElement(fault, 'faultcode');
+  if (fc !== undefined) codes.push(text(fc));
   return codes;
 }
 
@@ -79,6 +151,11 @@ export function faultDetail(xml: string): string | undefined {
   const codes = soapFaultCodes(xml);
   return codes && codes.length > 0 ? codes[codes.length - 1] : undefined;
 }
+
+const isNotAuthorized = (code: string): boolean => {
+  const c = code.toLowerCase();
+  return c === 'notauthorized' || c.endsWith(':notauthorized');
+};
 
 /**
  * Did the camera refuse our credentials? HTTP 401, or HTTP 400/500 (any 4xx/5xx in
@@ -89,5 +166,37 @@ export function isAuthFailure(status: number, xml: string): boolean {
   if (status < 400) return false;
   const codes = soapFaultCodes(xml);
   // Stryker disable next-line ArrayDeclaration: any non-NotAuthorized filler gives the same false for a missing fault
-  return (codes ?? []).some((c) => /(?:^|:)NotAuthorized$/i.test(c));
+  return (codes ?? []).some(isNotAuthorized);
+}
+
+// ---- media service (snapshots) -------------------------------------------------------------
+
+/** GetCapabilities: the media service address (`Media/XAddr`), trimmed; undefined when absent. */
+export function mediaXAddr(xml: string): string | undefined {
+  const doc = scan(xml);
+  if (typeof doc === 'string') return undefined;
+  for (const media of findElements(doc, 'Media')) {
+    const addr = text(childElement(media, 'XAddr'));
+    if (addr !== '') return addr;
+  }
+  return undefined;
+}
+
+/** GetProfiles: the token of the first profile that has one. */
+export function firstProfileToken(xml: string): string | undefined {
+  const doc = scan(xml);
+  if (typeof doc === 'string') return undefined;
+  for (const p of findElements(doc, 'Profiles')) {
+    const token = attribute(p, 'token');
+    if (token !== undefined && token !== '') return token;
+  }
+  return undefined;
+}
+
+/** GetSnapshotUri: the `Uri`, trimmed; undefined when absent. */
+export function snapshotUriOf(xml: string): string | undefined {
+  const doc = scan(xml);
+  if (typeof doc === 'string') return undefined;
+  const uri = text(findElement(doc, 'Uri'));
+  return uri === '' ? undefined : uri;
 }

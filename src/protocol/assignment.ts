@@ -19,6 +19,12 @@ export const AgentCameraSchema = Type.Object({
   username: Type.String({ maxLength: 256 }),
   password: Type.String({ maxLength: 256 }),
   siteId: Type.Union([Type.String(), Type.Null()]),
+  /**
+   * HTTP/RTSP authentication schemes the agent may answer: 'digest' (absent: the default) never
+   * sends the password in clear; 'basic' also answers a Basic challenge when Digest is not offered
+   * (old cameras that know nothing else). A Basic-only challenge to a 'digest' camera is refused.
+   */
+  httpAuth: Type.Optional(Type.Union([Type.Literal('digest'), Type.Literal('basic')])),
 });
 /** Camera as the agent needs it to probe. */
 export type AgentCamera = Static<typeof AgentCameraSchema>;

@@ -25,15 +25,27 @@ export interface FakeOnvifOptions {
   password: string;
   /** camera clock − real clock, ms */
   skewMs?: number;
-  /** 'wsse': NotAuthorized fault on bad tokens; 'http-digest': 401 + WWW-Authenticate first */
-  auth?: 'wsse' | 'http-digest';
+  /** 'wsse': NotAuthorized fault on bad tokens; 'http-digest' / 'http-basic': 401 + WWW-Authenticate (Digest / Basic only) first */
+  auth?: 'wsse' | 'http-digest' | 'http-basic';
   /** HTTP status of the NotAuthorized fault (cameras use 400 or 500) */
   faultStatus?: 400 | 500;
   /** GetSystemDateAndTime needs auth as well */
   timeNeedsAuth?: boolean;
   /** answer every request with `Connection: close` (cameras that refuse keep-alive) */
   noKeepAlive?: boolean;
+  /** wait this long before each answer (a camera's processing time) */
+  answerDelayMs?: number;
+  /**
+   * answer GetSnapshotUri with this URI (`{port}`: this camera's port), and serve a small JPEG
+   * to `GET /snapshot.jpg` (Digest-protected; Basic-only with `auth: 'http-basic'`)
+   */
+  snapshotUri?: string;
+  /** every Authorization header received (SOAP and GET), in order */
+  authorizations?: string[];
 }
+
+/** The smallest JPEG-looking answer: SOI, then EOI (the agent checks the SOI marker). */
+export const TINY_JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
 
 const SOAP = 'application/soap+xml; charset=utf-8';
 /** ONVIF core spec access class PRE_AUTH: answered without credentials */
@@ -70,20 +82,44 @@ export async function startFakeOnvif(o: FakeOnvifOptions): Promise<Running> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (req.headers.authorization !== undefined) o.authorizations?.push(req.headers.authorization);
+      if (req.method === 'GET') {
+        requests.push(`GET ${req.url ?? ''}`);
+        const cred = { username: o.username, password: o.password, realm: REALM };
+        const basic = o.auth === 'http-basic';
+        const authz = req.headers.authorization;
+        if (!verifyAuthorization(basic && !authz?.startsWith('Basic ') ? undefined : authz, cred, 'GET')) {
+          res.writeHead(401, { 'WWW-Authenticate': basic ? `Basic realm="${REALM}"` : digestChallenge(REALM, Math.random().toString(16).slice(2)) });
+          res.end();
+        } else if (req.url === '/snapshot.jpg') {
+          res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': TINY_JPEG.length });
+          res.end(TINY_JPEG);
+        } else {
+          res.writeHead(404);
+          res.end();
+        }
+        return;
+      }
       const body = Buffer.concat(chunks).toString('utf8');
       const op = /<(?:[\w-]+:)?Body[^>]*>\s*<(?:[\w-]+:)?(\w+)/.exec(body)?.[1] ?? '?';
       requests.push(op);
       const cameraNow = Date.now() + (o.skewMs ?? 0);
       const send = (status: number, xml: string, headers: Record<string, string> = {}): void => {
-        res.writeHead(status, { 'Content-Type': SOAP, Date: new Date(cameraNow).toUTCString(), ...(o.noKeepAlive ? { Connection: 'close' } : {}), ...headers });
-        res.end(xml);
+        const answer = (): void => {
+          res.writeHead(status, { 'Content-Type': SOAP, Date: new Date(cameraNow).toUTCString(), ...(o.noKeepAlive ? { Connection: 'close' } : {}), ...headers });
+          res.end(xml);
+        };
+        if (o.answerDelayMs) setTimeout(answer, o.answerDelayMs);
+        else answer();
       };
       const needsAuth = op === 'GetSystemDateAndTime' ? o.timeNeedsAuth === true : !PRE_AUTH.has(op);
       if (needsAuth) {
-        if (o.auth === 'http-digest') {
+        if (o.auth === 'http-digest' || o.auth === 'http-basic') {
           const cred = { username: o.username, password: o.password, realm: REALM };
-          if (!verifyAuthorization(req.headers.authorization, cred, 'POST')) {
-            send(401, '', { 'WWW-Authenticate': digestChallenge(REALM, Math.random().toString(16).slice(2)) });
+          const authz = req.headers.authorization;
+          const basic = o.auth === 'http-basic';
+          if (!verifyAuthorization(basic && !authz?.startsWith('Basic ') ? undefined : authz, cred, 'POST')) {
+            send(401, '', { 'WWW-Authenticate': basic ? `Basic realm="${REALM}"` : digestChallenge(REALM, Math.random().toString(16).slice(2)) });
             return;
           }
         } else if (verifyUsernameToken(body, o, cameraNow) !== 'ok') {
@@ -95,6 +131,7 @@ export async function startFakeOnvif(o: FakeOnvifOptions): Promise<Running> {
       else if (op === 'GetDeviceInformation') send(200, infoFixture(vendor));
       else if (op === 'GetCapabilities' && vendor !== 'milesight') send(200, local(onvifFixture(vendor, 'GetCapabilities.Response.xml')));
       else if (op === 'GetProfiles' && vendor !== 'milesight') send(200, onvifFixture(vendor, 'GetProfiles.Response.xml'));
+      else if (op === 'GetSnapshotUri' && o.snapshotUri !== undefined) send(200, snapshotUriResponse(o.snapshotUri.replace('{port}', String(port))));
       else send(400, onvifFixture('hikvision', 'GetServices.Error.xml'));
     });
   });
@@ -191,4 +228,14 @@ export async function startSilentServer(): Promise<Running> {
     s.on('close', () => sockets.delete(s));
   });
   return { port: await listening(server), requests: [], connections: counter(server), close: closer(server, sockets) };
+}
+
+/** A GetSnapshotUriResponse naming `uri` (XML-escaped), shaped like Hikvision's. */
+export function snapshotUriResponse(uri: string): string {
+  const esc = uri.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" xmlns:tt="http://www.onvif.org/ver10/schema" xmlns:trt="http://www.onvif.org/ver10/media/wsdl">' +
+    `<env:Body><trt:GetSnapshotUriResponse><trt:MediaUri><tt:Uri>${esc}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect>` +
+    '<tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetSnapshotUriResponse></env:Body></env:Envelope>'
+  );
 }
