@@ -1,4 +1,4 @@
-import { headerFields } from './header-lines.ts';
+import { HeadEnd, HeadTooLargeError, headerFields } from './header-lines.ts';
 /**
  * Read one HTTP/1.x response from bytes as they arrive: status, headers, body by
  * Content-Length, chunked transfer coding, or (neither) up to the peer's close. Used by
@@ -57,9 +57,9 @@ export class HttpResponseReader {
   private buf: Buffer = Buffer.alloc(0);
   private len = 0;
   private phase: Phase = 'head';
-  /** where the current head starts, and how far its end was searched */
+  /** where the current head starts, and its end's search (every byte searched once) */
   private headStart = 0;
-  private searched = 0;
+  private readonly headEnd = new HeadEnd(MAX_HEAD_BYTES);
   private interim = 0;
   private head: Head | null = null;
   private bodyStart = 0;
@@ -100,16 +100,18 @@ export class HttpResponseReader {
     for (;;) {
       switch (this.phase) {
         case 'head': {
-          // the terminator may straddle the previous read: step back 3 bytes
-          const end = buf.indexOf('\r\n\r\n', Math.max(this.headStart, this.searched - 3), 'latin1');
-          if (end < 0) {
-            this.searched = this.len;
-            if (this.len - this.headStart > MAX_HEAD_BYTES) throw new HttpWireError('head too large');
-            return ended ? this.fail() : null;
+          let rel: number;
+          try {
+            rel = this.headEnd.find(buf.subarray(this.headStart));
+          } catch (e) {
+            if (e instanceof HeadTooLargeError) throw new HttpWireError('head too large');
+            throw e;
           }
-          if (end - this.headStart > MAX_HEAD_BYTES) throw new HttpWireError('head too large');
+          if (rel < 0) return ended ? this.fail() : null;
+          const end = this.headStart + rel;
           const head = parseHead(buf.toString('latin1', this.headStart, end));
-          this.headStart = this.searched = end + 4;
+          this.headStart = end + 4;
+          this.headEnd.reset();
           if (head.status >= 100 && head.status < 200) {
             // 100 Continue and friends: skip
             if (++this.interim > MAX_INTERIM) throw new HttpWireError('too many interim responses');

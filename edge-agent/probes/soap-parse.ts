@@ -71,29 +71,41 @@ export function readSystemDateAndTime(xml: string): { utcMs: number } | { proble
     if (el === undefined) return { problem: `no ${f}` };
     const s = text(el);
     if (!isDigits(s)) return { problem: `${f} is not a whole number` };
-    const n = Number(s);
+    v[f] = Number(s);
+  }
+  return utcOf(v);
+}
+
+/** Longest HTTP `Date` value read ("Sun, 06 Nov 1994 08:49:37 GMT" is 29 characters). */
+const MAX_HTTP_DATE = 64;
+
+/** IMF-fixdate (RFC 9110 §5.6.7), weekday optional, GMT or UTC; anchored, over at most MAX_HTTP_DATE characters */
+const HTTP_DATE = /^(?:[A-Za-z]{3}, )?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (?:GMT|UTC)$/;
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/** The fields in range (RANGE, a day the month has) → epoch ms; else a reason. */
+function utcOf(v: Record<TimeField, number>): { utcMs: number } | { problem: string } {
+  for (const f of TIME_FIELDS) {
     const [min, max] = RANGE[f];
-    if (n < min || n > max) return { problem: `${f} ${n} out of range ${min}..${max}` };
-    v[f] = n;
+    if (!(v[f] >= min && v[f] <= max)) return { problem: `${f} ${v[f]} out of range ${min}..${max}` };
   }
   if (v.Day > daysIn(v.Year, v.Month)) return { problem: `no day ${v.Day} in ${v.Year}-${v.Month}` };
   return { utcMs: Date.UTC(v.Year, v.Month - 1, v.Day, v.Hour, v.Minute, v.Second) };
 }
 
-const EARLIEST_MS = Date.UTC(CAMERA_YEARS[0], 0, 1);
-const LATEST_MS = Date.UTC(CAMERA_YEARS[1] + 1, 0, 1) - 1;
-/** Longest HTTP `Date` value read ("Sun, 06 Nov 1994 08:49:37 GMT" is 29 characters). */
-const MAX_HTTP_DATE = 64;
-
 /**
  * A camera's HTTP `Date` header as epoch ms, or null: not a single value, longer than
- * MAX_HTTP_DATE, not a date, or outside CAMERA_YEARS (a hostile date makes no NaN and no
- * absurd clock offset).
+ * MAX_HTTP_DATE, not an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"; `Date.parse` is far too
+ * lenient: it reads year 0000 as 2000), or a field out of range (years: CAMERA_YEARS). A hostile
+ * date makes no NaN and no absurd clock offset.
  */
 export function readHttpDate(value: string | string[] | undefined): number | null {
   if (typeof value !== 'string' || value.length > MAX_HTTP_DATE) return null;
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) && ms >= EARLIEST_MS && ms <= LATEST_MS ? ms : null;
+  const m = HTTP_DATE.exec(value.trim());
+  if (!m) return null;
+  const month = MONTHS.indexOf((m[2] ?? '').toLowerCase()) + 1;
+  const r = utcOf({ Year: Number(m[3]), Month: month, Day: Number(m[1]), Hour: Number(m[4]), Minute: Number(m[5]), Second: Number(m[6]) });
+  return 'utcMs' in r ? r.utcMs : null;
 }
 
 /** Camera UTC time (epoch ms) from a GetSystemDateAndTime response, or null. */

@@ -2,7 +2,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { parseHttpResponse } from '../../edge-agent/probes/http-wire.ts';
+import { HttpResponseReader, MAX_HEAD_BYTES, MAX_INTERIM, parseHttpResponse } from '../../edge-agent/probes/http-wire.ts';
 import { soapPost, soapRequestText } from '../../edge-agent/probes/soap-http.ts';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -33,6 +33,40 @@ describe('parseHttpResponse', () => {
     expect(r?.status).toBe(401);
     expect(r?.headers['www-authenticate']).toEqual(['Digest realm="a", nonce="1"', 'Basic realm="a"']);
     expect(() => parseHttpResponse(b('RTSP/1.0 200 OK\r\n\r\n'), false)).toThrow('not HTTP');
+  });
+});
+
+describe('HttpResponseReader (incremental, bounded)', () => {
+  const FULL = 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=1\r\nabc\r\n2\r\nde\r\n0\r\n\r\n';
+  it('the same answer however the bytes are split (every split point, then byte by byte)', () => {
+    for (let cut = 1; cut < FULL.length; cut++) {
+      const r = new HttpResponseReader();
+      const first = r.push(b(FULL.slice(0, cut)));
+      const res = first ?? r.push(b(FULL.slice(cut)));
+      expect(res?.body, `cut ${cut}`).toBe('abcde');
+    }
+    const r = new HttpResponseReader();
+    let res = null;
+    for (let i = 0; i < FULL.length && !res; i++) res = r.push(b(FULL[i]!));
+    expect(res?.status).toBe(200);
+  });
+  it('a chunk whose data is not followed by CRLF is an error (not silently read on)', () => {
+    expect(() => parseHttpResponse(b('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY2\r\nde\r\n0\r\n\r\n'), false)).toThrow('bad chunk');
+  });
+  it('chunk sizes: hex digits only, at most 8, lines capped', () => {
+    for (const size of ['-1', '0x3', 'g', '123456789', ' ']) {
+      expect(() => parseHttpResponse(b(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${size}\r\nabc\r\n0\r\n\r\n`), false), size).toThrow('bad chunk');
+    }
+    expect(() => parseHttpResponse(b(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;${'x'.repeat(2000)}`), false)).toThrow('bad chunk');
+  });
+  it('limits: head size, interim answers, Content-Length form', () => {
+    expect(() => parseHttpResponse(b(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(MAX_HEAD_BYTES)}\r\n\r\n`), false)).toThrow('head too large');
+    expect(() => parseHttpResponse(b(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(MAX_HEAD_BYTES)}`), false)).toThrow('head too large');
+    expect(parseHttpResponse(b(`${'HTTP/1.1 100 Continue\r\n\r\n'.repeat(MAX_INTERIM)}HTTP/1.1 204 No Content\r\n\r\n`), false)?.status).toBe(204);
+    expect(() => parseHttpResponse(b(`${'HTTP/1.1 100 Continue\r\n\r\n'.repeat(MAX_INTERIM + 1)}HTTP/1.1 204 No Content\r\n\r\n`), false)).toThrow('too many interim');
+    for (const cl of ['-1', '1e3', '0x10', '12345678901234', ' ']) {
+      expect(() => parseHttpResponse(b(`HTTP/1.1 200 OK\r\nContent-Length: ${cl}\r\n\r\nabc`), false), cl).toThrow('bad length');
+    }
   });
 });
 

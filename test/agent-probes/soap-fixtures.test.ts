@@ -1,11 +1,42 @@
-/** The regex readers against real camera SOAP captures, and served over loopback HTTP. */
+/** The SOAP readers (over the bounded scanner of edge-agent/probes/xml-scan.ts) against real camera SOAP captures, and served over loopback HTTP. */
+import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onvifTime } from '../../edge-agent/probes/onvif-time.ts';
 import { onvifAuth } from '../../edge-agent/probes/onvif-auth.ts';
-import { isAuthFailure, parseDeviceInformation, parseSystemDateAndTime, soapFaultCodes } from '../../edge-agent/probes/soap-parse.ts';
-import { infoFixture, notAuthorizedFixture, onvifFixture, timeFixture, VENDORS, type Vendor } from './fixtures.ts';
+import { firstProfileToken, isAuthFailure, mediaXAddr, parseDeviceInformation, parseSystemDateAndTime, snapshotUriOf, soapFaultCodes } from '../../edge-agent/probes/soap-parse.ts';
+import { scanXml } from '../../edge-agent/probes/xml-scan.ts';
+import { FIXTURES_DIR, infoFixture, notAuthorizedFixture, onvifFixture, timeFixture, VENDORS, type Vendor } from './fixtures.ts';
+
+describe('every capture', () => {
+  const files = VENDORS.flatMap((v) => readdirSync(`${FIXTURES_DIR}/onvif/${v}`).map((f) => [v, f] as const));
+  it('there are captures to read', () => expect(files.length).toBeGreaterThanOrEqual(40));
+  it.each(files)('%s/%s: well-formed for the scanner (no limit hit)', (v, f) => {
+    expect(scanXml(onvifFixture(v, f)).children.length).toBeGreaterThan(0);
+  });
+});
+
+describe('media service captures (snapshot source)', () => {
+  const expected: Record<'axis' | 'hikvision' | 'pelco' | 'trendnet', [string, string, string]> = {
+    axis: ['http://192.168.0.19/onvif/services', 'profile_1_h264', 'http://192.168.0.19/onvif-cgi/jpg/image.cgi?resolution=1280x720&compression=20'],
+    hikvision: ['http://10.10.1.60/onvif/Media', 'Profile_1', 'http://10.10.1.60/onvif/snapshot'],
+    pelco: ['http://10.10.1.66/onvif/media_service', '0', 'http://10.10.1.66/jpeg'],
+    trendnet: ['http://10.10.1.67/onvif/Media', 'Profile_1', 'http://10.10.1.67/onvif-http/snapshot?Profile_2'],
+  };
+  it.each(Object.keys(expected) as Array<keyof typeof expected>)('%s: media XAddr, first profile token, snapshot URI (entities decoded)', (v) => {
+    expect([
+      mediaXAddr(onvifFixture(v, 'GetCapabilities.Response.xml')),
+      firstProfileToken(onvifFixture(v, 'GetProfiles.Response.xml')),
+      snapshotUriOf(onvifFixture(v, 'GetSnapshotUri.Response.xml')),
+    ]).toEqual(expected[v]);
+  });
+  it('a fault or garbage has none of them', () => {
+    for (const xml of [notAuthorizedFixture('axis'), '<x', '']) {
+      expect([mediaXAddr(xml), firstProfileToken(xml), snapshotUriOf(xml)]).toEqual([undefined, undefined, undefined]);
+    }
+  });
+});
 
 const TIMES: Record<Vendor, string> = {
   axis: '2018-02-27T23:09:59.000Z',
