@@ -22,6 +22,7 @@
  *   metricsPort: 9464            # null = off; always bound to 127.0.0.1
  *   cameras:                     # optional local list; ports/paths default to 80, 554, /onvif/device_service
  *     - { code: "37092300001320000001", host: 10.1.2.3, username: admin, password: "..." }
+ *       # httpAuth: basic           # answer a Basic-only challenge (default digest: Basic refused)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -186,7 +187,9 @@ export function parseCameraList(doc: unknown, where: string): AgentCamera[] {
     if (typeof r.rtspUrl === 'string' && /^[a-z]+:\/\/[^/]*@/i.test(r.rtspUrl)) {
       throw new ConfigError(`${at}.rtspUrl: must not carry user:pass@ (use username/password)`);
     }
+    if (r.httpAuth !== undefined && r.httpAuth !== 'digest' && r.httpAuth !== 'basic') throw new ConfigError(`${at}.httpAuth: expected digest or basic`);
     return {
+      ...(r.httpAuth === 'basic' ? { httpAuth: 'basic' as const } : {}),
       code,
       host,
       onvifPort: r.onvifPort === undefined ? 80 : int(r.onvifPort, `${at}.onvifPort`, 1),
