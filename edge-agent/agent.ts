@@ -179,7 +179,7 @@ export class Agent {
   /** the one link to the hub of this config (reports, assignment, dead-letter replay) */
   private makeHubLink(): HubLink {
     const c = this.config;
-    return new HubLink({ hubUrl: c.hubUrl, token: c.token, timeoutMs: c.hubTimeoutMs });
+    return new HubLink({ hubUrl: c.hubUrl, token: c.token, timeoutMs: c.hubTimeoutMs, ...(c.hubTls ? { tls: c.hubTls } : {}), log: this.log });
   }
 
   /** the dead letters, beside the spool */

@@ -7,6 +7,7 @@
  * Beside an Agent (attachCommandChannel) the cameras come from the agent's assignment and the
  * snapshots from the agent's source, which shares the agent's per-camera login guard.
  */
+import type { Agent } from 'node:https';
 import WebSocket from 'ws';
 import type { Logger } from '../src/log.ts';
 import { createLogger } from '../src/log.ts';
@@ -16,11 +17,14 @@ import { CameraAssignment } from './assignment.ts';
 import { Backoff } from './backoff.ts';
 import type { AgentConfig } from './config.ts';
 import { HubLink } from './hub-link.ts';
+import { hubHttpsAgent, type HubTlsConfig } from './hub-tls.ts';
 import { SnapshotSource, type SnapshotResult } from './snapshots.ts';
 
 export interface CommandChannelOptions {
   hubUrl: string;
   token: string;
+  /** what a wss:// hub must prove, as for the reports (./hub-tls.ts) */
+  tls?: HubTlsConfig;
   /** the agent's cameras (with credentials); looked up by code when a start arrives */
   cameras: (code: string) => Promise<AgentCamera | null>;
   /** default: a SnapshotSource with a login guard of its own; beside an Agent, the agent's (guard shared with the ladder) */
@@ -53,6 +57,7 @@ export class CommandChannel {
   private idleTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private authRefused = false;
+  private tlsAgent: Agent | null = null;
   readonly counters = { connects: 0, framesSent: 0, framesDropped: 0, grabFailures: 0, badCommands: 0 };
 
   constructor(private readonly o: CommandChannelOptions) {
@@ -93,13 +98,20 @@ export class CommandChannel {
         ws.close(1000, 'agent stopping');
       });
     }
+    this.tlsAgent?.destroy();
   }
 
   private connect(): void {
     if (this.closed) return;
     const url = new URL('api/agent/channel', this.o.hubUrl.endsWith('/') ? this.o.hubUrl : this.o.hubUrl + '/');
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.o.token}` }, handshakeTimeout: 10_000, perMessageDeflate: false });
+    const ws = new WebSocket(url, {
+      headers: { authorization: `Bearer ${this.o.token}` },
+      handshakeTimeout: 10_000,
+      perMessageDeflate: false,
+      // the same pins as the reports: the upgrade request (and its token) waits for the checked handshake
+      ...(url.protocol === 'wss:' && this.o.tls ? { agent: (this.tlsAgent ??= hubHttpsAgent(this.o.tls, { handshakeTimeoutMs: 10_000, log: this.log })) } : {}),
+    });
     this.ws = ws;
     ws.on('open', () => {
       this.counters.connects++;
@@ -237,11 +249,14 @@ export class CommandChannel {
  * `minRefreshMs`. Beside an Agent the channel reads the agent's assignment instead.
  */
 export function assignmentLookup(
-  config: Pick<AgentConfig, 'hubUrl' | 'token' | 'cameras' | 'hubTimeoutMs'> & { camerasFile?: string | null },
+  config: Pick<AgentConfig, 'hubUrl' | 'token' | 'cameras' | 'hubTimeoutMs' | 'hubTls'> & { camerasFile?: string | null },
   minRefreshMs = 5000,
 ): (code: string) => Promise<AgentCamera | null> {
   const camerasFile = config.camerasFile ?? null;
-  const hub = config.cameras || camerasFile ? null : new HubLink({ hubUrl: config.hubUrl, token: config.token, timeoutMs: config.hubTimeoutMs });
+  const hub =
+    config.cameras || camerasFile
+      ? null
+      : new HubLink({ hubUrl: config.hubUrl, token: config.token, timeoutMs: config.hubTimeoutMs, ...(config.hubTls ? { tls: config.hubTls } : {}) });
   const assignment = new CameraAssignment({ config: { cameras: config.cameras, camerasFile, assignmentPollMs: 30_000, dataDir: null }, hub, minRefreshMs });
   return (code) => assignment.lookup(code);
 }
@@ -259,6 +274,7 @@ export function attachCommandChannel(
   const ch = new CommandChannel({
     hubUrl: agent.config.hubUrl,
     token: agent.config.token,
+    ...(agent.config.hubTls ? { tls: agent.config.hubTls } : {}),
     cameras: (code) => assignment.lookup(code),
     source: agent.snapshots,
     ...(log ? { log } : {}),

@@ -3,7 +3,8 @@
  *   POST {hub}/api/agent/reports     ReportBatch → ReportAck
  *   GET  {hub}/api/agent/assignment  → AgentAssignment
  * node:http / node:https with a keep-alive agent, a hard deadline per request, and a
- * bounded response size. The token is only ever put in the Authorization header.
+ * bounded response size. An https:// hub is checked as ./hub-tls.ts says (pinned CA and/or
+ * certificate fingerprint); a refused certificate fails the request: the reporter spools. The token is only ever put in the Authorization header.
  * What the hub answers is validated with the protocol schemas (src/protocol/).
  * Retry pacing (back-off) belongs to the callers: the reporter and the assignment poller.
  */
@@ -12,6 +13,8 @@ import * as https from 'node:https';
 import { type AgentAssignment, checkAssignment } from '../src/protocol/assignment.ts';
 import { type ReportAck, ReportAckSchema, type ReportBatch } from '../src/protocol/probe-result.ts';
 import { checker, ProtocolError } from '../src/protocol/validate.ts';
+import type { Logger } from '../src/log.ts';
+import { hubHttpsAgent, type HubTlsConfig } from './hub-tls.ts';
 
 const checkAck = checker(ReportAckSchema, 'report ack');
 
@@ -36,6 +39,10 @@ export interface HubLinkOptions {
   timeoutMs?: number;
   /** largest response body accepted, default 64 MiB (an assignment of a big town) */
   maxResponseBytes?: number;
+  /** what an https:// hub must prove (--hub-ca, --hub-fingerprint) */
+  tls?: HubTlsConfig;
+  /** where a refused hub certificate is logged */
+  log?: Logger;
 }
 
 /**
@@ -71,8 +78,11 @@ export class HubLink implements BatchSender {
     this.base = new URL(opts.hubUrl.endsWith('/') ? opts.hubUrl : opts.hubUrl + '/');
     if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new Error('hub URL must be http(s)');
     this.mod = this.base.protocol === 'https:' ? https : http;
-    this.agent = new this.mod.Agent({ keepAlive: true, maxSockets: 4 });
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.agent =
+      this.base.protocol === 'https:'
+        ? hubHttpsAgent(opts.tls, { keepAlive: true, maxSockets: 4, handshakeTimeoutMs: this.timeoutMs, ...(opts.log ? { log: opts.log } : {}) })
+        : new http.Agent({ keepAlive: true, maxSockets: 4 });
     this.maxBytes = opts.maxResponseBytes ?? 64 * 1024 * 1024;
   }
 

@@ -23,8 +23,9 @@ declare -A PEER_PACKAGES=(
   [prometheus]='prometheus'
   [docker-compose]='docker-compose'
   [python3]='python3'
+  [openssl]='openssl'
 )
-ALL_PEERS=(gstreamer chromium prometheus docker-compose python3)
+ALL_PEERS=(gstreamer chromium prometheus docker-compose python3 openssl)
 
 peers=("$@")
 [ ${#peers[@]} -gt 0 ] || peers=("${ALL_PEERS[@]}")

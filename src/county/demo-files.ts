@@ -25,7 +25,8 @@ export const DEMO_USERS = [
   { username: 'viewer', password: 'viewer123', role: 'viewer', name: '县指挥中心' },
 ] as const;
 
-export function writeDemoConfig(dir: string, county: DemoCounty, endpointOf: (cam: DemoCamera, index: number) => Endpoint): void {
+/** `agentToken`: the demo agent's token in agents.yaml (default DEMO_AGENT.token; `npm start` draws a random one) */
+export function writeDemoConfig(dir: string, county: DemoCounty, endpointOf: (cam: DemoCamera, index: number) => Endpoint, opts: { agentToken?: string } = {}): void {
   mkdirSync(dir, { recursive: true });
   const towns = county.towns.map((t) => ({
     id: t.id,
@@ -39,7 +40,7 @@ export function writeDemoConfig(dir: string, county: DemoCounty, endpointOf: (ca
   writeFileSync(
     join(dir, 'agents.yaml'),
     '# demo only: a plain token; production configs carry token_hash (sha256 hex)\n' +
-      stringify({ agents: [{ id: DEMO_AGENT.id, name: '演示边缘代理', token: DEMO_AGENT.token, towns: county.towns.map((t) => t.id) }] }),
+      stringify({ agents: [{ id: DEMO_AGENT.id, name: '演示边缘代理', token: opts.agentToken ?? DEMO_AGENT.token, towns: county.towns.map((t) => t.id) }] }),
   );
   writeFileSync(join(dir, 'users.yaml'), '# demo only: plain passwords; production configs carry password_hash (scrypt)\n' + stringify({ users: DEMO_USERS }));
   const lines = [CAMERA_COLUMNS.join(',')];

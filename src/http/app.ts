@@ -6,8 +6,14 @@ import Fastify, { type FastifyInstance, type FastifyPluginAsync, LogController }
 import type { Logger } from '../log.ts';
 import { installErrorHandler } from './errors.ts';
 
-export async function buildApp(logger: Logger, routes: readonly FastifyPluginAsync[]): Promise<FastifyInstance> {
+export interface AppOptions {
+  /** serve HTTPS (PEM certificate chain and key) */
+  https?: { cert: Buffer | string; key: Buffer | string };
+}
+
+export async function buildApp(logger: Logger, routes: readonly FastifyPluginAsync[], opts: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(opts.https ? { https: opts.https } : {}),
     loggerInstance: logger,
     // no line per request (agents post every second); refused requests are logged in onResponse
     logController: new LogController({ disableRequestLogging: true }),

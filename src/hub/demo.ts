@@ -4,17 +4,22 @@
  * the hub's: 2 listening sockets per camera would crowd the hub's file descriptors),
  * speaking ONVIF and RTSP on loopback (one 127.20.x.y address per camera) with the
  * demo fault mix (~93 % online); and an edge agent probing it for real.
+ * Its files hold the demo's passwords and a random agent token (a new one per run, from
+ * crypto.randomBytes): the folder is 0700, every file 0600. Loopback only unless --demo-force
+ * (src/hub/env.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Agent } from '../../edge-agent/agent.ts';
 import { DEFAULTS } from '../../edge-agent/config.ts';
+import { certificateFingerprint } from '../../edge-agent/hub-tls.ts';
 import { probeCamera } from '../../edge-agent/ladder.ts';
 import { generateDemoCounty } from '../county/demo-county.ts';
-import { DEMO_AGENT, writeDemoConfig } from '../county/demo-files.ts';
+import { writeDemoConfig } from '../county/demo-files.ts';
 import type { Hub } from './start-hub.ts';
 import type { HubEnv } from './env.ts';
 import type { Logger } from '../log.ts';
@@ -30,35 +35,53 @@ export interface Demo {
 }
 
 /**
- * The demo county as files in `dir`: config/ (county, agents, users, cameras.csv pointing at
- * the simulator's loopback addresses), the simulator's camera list (with the demo passwords:
- * owner-only) and its scenario.
+ * The demo county as files in `dir`: config/ (county, agents with a fresh random token, users,
+ * cameras.csv pointing at the simulator's loopback addresses), `agent-token` (the same token,
+ * for `--token-file`), the simulator's camera list (with the demo passwords) and its scenario.
+ * Owner-only: `dir` and config/ 0700 before anything is written in them, every file 0600.
  */
-export function writeDemoFiles(dir: string, cameras: number): { configDir: string } {
-  mkdirSync(dir, { recursive: true });
+export function writeDemoFiles(dir: string, cameras: number): { configDir: string; agentToken: string; tokenFile: string } {
+  const configDir = join(dir, 'config');
+  for (const d of [dir, configDir]) {
+    mkdirSync(d, { recursive: true, mode: 0o700 });
+    chmodSync(d, 0o700); // a folder left by an older demo
+  }
+  const agentToken = randomBytes(32).toString('base64url');
   const county = generateDemoCounty({ cameras });
   const specs: SimCameraSpec[] = county.cameras.map((c) => ({ code: c.code, siteId: c.siteId, username: c.username, password: c.password }));
   const endpoints = plannedEndpoints(specs, { hostBase: '127.20', onvifPort: DEMO_PORTS.onvif, rtspPort: DEMO_PORTS.rtsp });
-  const configDir = join(dir, 'config');
-  writeDemoConfig(configDir, county, (_c, i) => {
-    const e = endpoints[i]!;
-    return { host: e.host, onvifPort: e.onvifPort, onvifPath: e.onvifPath, rtspPort: e.rtspPort, rtspPath: new URL(e.rtspUrl).pathname };
-  });
+  writeDemoConfig(
+    configDir,
+    county,
+    (_c, i) => {
+      const e = endpoints[i]!;
+      return { host: e.host, onvifPort: e.onvifPort, onvifPath: e.onvifPath, rtspPort: e.rtspPort, rtspPath: new URL(e.rtspUrl).pathname };
+    },
+    { agentToken },
+  );
+  const tokenFile = join(dir, 'agent-token');
+  writeFileSync(tokenFile, agentToken + '\n', { mode: 0o600 });
   writeFileSync(join(dir, 'sim-cameras.json'), JSON.stringify(specs), { mode: 0o600 });
-  writeFileSync(join(dir, 'scenario.yaml'), 'seed: 9334\ndemo: true\nfaults: []\n');
-  return { configDir };
+  writeFileSync(join(dir, 'scenario.yaml'), 'seed: 9334\ndemo: true\nfaults: []\n', { mode: 0o600 });
+  // files an older demo left, and those writeDemoConfig made with the umask's mode
+  for (const d of [dir, configDir]) {
+    for (const f of readdirSync(d, { withFileTypes: true })) if (f.isFile()) chmodSync(join(d, f.name), 0o600);
+  }
+  return { configDir, agentToken, tokenFile };
 }
 
 export async function prepareDemo(env: HubEnv, logger: Logger): Promise<Demo> {
   const dir = join(env.dataDir, 'demo');
-  const { configDir } = writeDemoFiles(dir, env.demoCameras);
+  const { configDir, agentToken } = writeDemoFiles(dir, env.demoCameras);
   const sim = await startSimulator(dir, logger);
   let agent: Agent | null = null;
   return {
     configDir,
-    async afterHubListening(_hub, hubUrl) {
+    async afterHubListening(hub, hubUrl) {
+      // an HTTPS hub (TLS_CERT): the demo agent pins the very certificate the hub serves
+      const hubTls = hub.tls ? { fingerprints: [certificateFingerprint(hub.tls.certPem)] } : undefined;
       agent = new Agent(
-        { ...DEFAULTS, hubUrl, token: DEMO_AGENT.token, dataDir: join(dir, 'agent'), metricsPort: DEMO_PORTS.agentMetrics },
+        { ...DEFAULTS, hubUrl, token: agentToken, ...(hubTls ? { hubTls } : {}), dataDir: join(dir, 'agent'), metricsPort: DEMO_PORTS.agentMetrics },
         { probe: probeCamera, log: logger.child({ component: 'agent' }) },
       );
       await agent.start();

@@ -1,13 +1,21 @@
 /** Hub settings from the environment and command line (documented in README "Configuration"). */
+import { isIP } from 'node:net';
 import type { HubOptions } from './start-hub.ts';
+
+/** A setting the hub cannot start with: main.ts prints the message and exits 1. */
+export class HubSettingError extends Error {}
 
 export interface HubEnv {
   port: number;
   host: string;
+  /** TLS_CERT and TLS_KEY (PEM files, both or neither): the hub serves HTTPS */
+  tls?: { certFile: string; keyFile: string };
   configDir: string;
   dataDir: string;
   databaseUrl?: string;
   demo: boolean;
+  /** --demo-force: the demo on a non-loopback address (its passwords and token are in its files) */
+  demoForce: boolean;
   demoCameras: number;
   /** LOGIN_* and *_PER_USER: login limits, open channels per user */
   sessions?: HubOptions['sessions'];
@@ -23,31 +31,42 @@ export function readHubEnv(env: NodeJS.ProcessEnv, argv: string[]): HubEnv {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const port = Number(flag('port') ?? env.PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be an integer 0..65535, got ${env.PORT}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HubSettingError(`PORT must be an integer 0..65535, got ${env.PORT}`);
   const out: HubEnv = {
     port,
     host: flag('host') ?? env.HOST ?? '127.0.0.1',
     configDir: flag('config') ?? env.CONFIG_DIR ?? './config',
     dataDir: flag('data') ?? env.DATA_DIR ?? './data',
     demo: argv.includes('--demo'),
+    demoForce: argv.includes('--demo-force'),
     demoCameras: Number(flag('cameras') ?? env.DEMO_CAMERAS ?? 5000),
   };
+  if (out.demo && !out.demoForce && !isLoopbackAddress(out.host)) {
+    throw new HubSettingError(
+      `--demo listens on loopback only, not HOST=${out.host}: the demo county's users have published passwords (admin/admin123) ` +
+        'and its files hold the agent token. Use HOST=127.0.0.1, or add --demo-force if this address is reachable by you alone',
+    );
+  }
+  const certFile = env.TLS_CERT || undefined;
+  const keyFile = env.TLS_KEY || undefined;
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new HubSettingError('TLS_CERT and TLS_KEY go together: give both PEM files, or neither');
+  if (certFile !== undefined && keyFile !== undefined) out.tls = { certFile, keyFile };
   const sessions = readSessionEnv(env);
   if (sessions) out.sessions = sessions;
   const metricsToken = env.METRICS_TOKEN;
   if (metricsToken !== undefined && metricsToken !== '') {
-    if (metricsToken.length < 16) throw new Error('METRICS_TOKEN must be at least 16 characters');
+    if (metricsToken.length < 16) throw new HubSettingError('METRICS_TOKEN must be at least 16 characters');
     out.metricsToken = metricsToken;
   }
   const tolerance = env.FUTURE_TOLERANCE_S;
   if (tolerance !== undefined && tolerance !== '') {
     const n = Number(tolerance);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`FUTURE_TOLERANCE_S must be a whole number of seconds, got ${tolerance}`);
+    if (!Number.isInteger(n) || n < 0) throw new HubSettingError(`FUTURE_TOLERANCE_S must be a whole number of seconds, got ${tolerance}`);
     out.monitor = { futureToleranceMs: n * 1000 };
   }
   const url = env.DATABASE_URL;
   if (url) {
-    if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('DATABASE_URL must be a postgres:// URL');
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new HubSettingError('DATABASE_URL must be a postgres:// URL');
     out.databaseUrl = url;
   }
   return out;
@@ -59,7 +78,7 @@ function readSessionEnv(env: NodeJS.ProcessEnv): HubOptions['sessions'] | null {
     const v = env[name];
     if (v === undefined || v === '') return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(n) || n < 1) throw new HubSettingError(`${name} must be a positive integer, got ${v}`);
     return n * scale;
   };
   const pick = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -76,4 +95,13 @@ function readSessionEnv(env: NodeJS.ProcessEnv): HubOptions['sessions'] | null {
   if (Object.keys(loginLimits).length) out.loginLimits = loginLimits;
   if (Object.keys(channelCaps).length) out.channelCaps = channelCaps;
   return Object.keys(out).length ? out : null;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: an address no other machine reaches. */
+export function isLoopbackAddress(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || /^::ffff:127\./.test(h);
+  return false;
 }

@@ -6,6 +6,8 @@
  * ticket writes, notifications, transitions, the database. No other file imports this one
  * except the entry points (main.ts, tests, benches).
  */
+import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_MONITOR_CONFIG, type CameraMeta, type MonitorConfig } from '../core/model.ts';
@@ -66,6 +68,8 @@ export interface HubOptions {
   sessions?: { loginLimits?: Partial<LoginLimits>; channelCaps?: Partial<ChannelCaps>; limitsClock?: () => number };
   /** when set, GET /metrics wants `Authorization: Bearer <metricsToken>` */
   metricsToken?: string;
+  /** serve HTTPS with this certificate (chain) and key, PEM files (TLS_CERT, TLS_KEY) */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface Hub {
@@ -90,6 +94,8 @@ export interface Hub {
   /** maintenance windows (报备) */
   maintenance: MaintenanceService;
   startedMs: number;
+  /** the certificate served when the hub speaks HTTPS (PEM), else null */
+  tls: { certPem: string } | null;
   /** stop timers, finish writes, close HTTP and the database */
   close(): Promise<void>;
 }
@@ -114,7 +120,9 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   let files: ConfigFiles;
   let box: SecretBox;
   let notifyConfig: NotifyConfig;
+  let tls: HubTls | null = null;
   try {
+    if (opts.tls) tls = readTls(opts.tls, logger);
     files = readConfigFiles(opts.configDir);
     box = loadSecretBox(join(opts.dataDir, 'secret.key'));
     notifyConfig = loadNotifyConfig(opts.configDir);
@@ -222,6 +230,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const app = await buildApp(
       logger,
       routed.flatMap((f) => (f.routes ? [f.routes] : [])),
+      tls ? { https: { cert: tls.cert, key: tls.key } } : {},
     );
     phase('http');
 
@@ -231,6 +240,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         cameras: structure.cameras.length,
         grids: structure.grids.length,
         db: db.kind,
+        https: tls !== null,
         configChanged: changed,
         restoredTransitions: history.length,
         ms: Math.round(startedMs),
@@ -255,6 +265,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       outbox: notify.outbox,
       maintenance: maintenance.service,
       startedMs,
+      tls: tls ? { certPem: tls.cert.toString('utf8') } : null,
       async close() {
         if (closing) return;
         closing = true;
@@ -277,3 +288,39 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
 }
 
 const web = webFeature;
+
+interface HubTls {
+  cert: Buffer;
+  key: Buffer;
+}
+
+/** TLS_CERT / TLS_KEY: read, parsed, and checked to belong together, so a bad pair stops the start with its reason. */
+function readTls(files: { certFile: string; keyFile: string }, logger: Logger): HubTls {
+  const read = (what: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new Error(`${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  const cert = read('TLS_CERT', files.certFile);
+  const key = read('TLS_KEY', files.keyFile);
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch {
+    throw new Error(`TLS_CERT ${files.certFile}: not a PEM certificate`);
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new Error(`TLS_KEY ${files.keyFile}: not a PEM private key (an encrypted key is not supported)`);
+  }
+  if (!x509.checkPrivateKey(privateKey)) throw new Error(`TLS_KEY ${files.keyFile} is not the key of TLS_CERT ${files.certFile}`);
+  if (process.platform !== 'win32' && (statSync(files.keyFile).mode & 0o077) !== 0) {
+    logger.warn({ file: files.keyFile }, 'TLS_KEY is readable by group/others: chmod 600 it');
+  }
+  logger.info({ subject: x509.subject, validTo: x509.validTo, fingerprint: `sha256:${x509.fingerprint256.replace(/:/g, '').toLowerCase()}` }, 'serving HTTPS');
+  return { cert, key };
+}

@@ -25,7 +25,7 @@ export const PYTHON3 = '/usr/bin/python3';
 export const CHROMIUM = '/usr/bin/chromium';
 export const INSTALL_SCRIPT = 'scripts/install-test-peers.sh';
 
-export type PeerName = 'gstreamer' | 'chromium' | 'prometheus' | 'docker-compose' | 'python3';
+export type PeerName = 'gstreamer' | 'chromium' | 'prometheus' | 'docker-compose' | 'python3' | 'openssl';
 
 declare module 'vitest' {
   interface TaskMeta {
@@ -117,6 +117,11 @@ const SPECS: Record<PeerName, PeerSpec> = {
     label: 'Python 3',
     packages: ['python3'],
     detect: () => (executable(PYTHON3) ? null : `no ${PYTHON3}`),
+  },
+  openssl: {
+    label: 'OpenSSL command line (test certificates)',
+    packages: ['openssl'],
+    detect: () => (onPath('openssl') ? null : 'openssl not on PATH'),
   },
 };
 
