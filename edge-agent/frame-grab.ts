@@ -1,30 +1,43 @@
 /**
- * One decodable frame from an RTSP stream as a JPEG, through ffmpeg (child_process.spawn,
- * explicit arguments). Used by the ladder's frame rung and by live snapshot grabs.
+ * One decodable frame of a camera as a JPEG. Used by the ladder's frame rung and by live
+ * snapshot grabs.
+ *
+ * 1. The agent runs RTSP itself (./rtsp-session.ts): DESCRIBE, SETUP (TCP-interleaved, UDP
+ *    when refused), PLAY, one key frame depacketized, TEARDOWN — the credentials never leave
+ *    this process except in the camera's own Digest exchange.
+ * 2. ffmpeg only decodes: the Annex-B access unit goes to its standard input
+ *    (`-f h264|hevc -i pipe:0`), one MJPEG image comes back on its standard output. Its
+ *    argv holds no URL and no credentials (nothing to see in `ps`), and it never touches the
+ *    network, so there is no socket-timeout option to get wrong per ffmpeg version.
  *
  * - ffmpeg: FFMPEG_PATH, else the binary inside the npm package @ffmpeg-installer/ffmpeg.
- * - socket timeout as an INPUT option: ffmpeg ≥ 5 `-timeout <µs>`, 4.x `-stimeout <µs>`
- *   (in 4.x `-timeout` means *listen*); the version is detected once per binary.
- * - a hard SIGKILL deadline, an output size cap, credentials never in errors.
+ * - one deadline for both steps (the decode keeps a reserve), a hard SIGKILL of ffmpeg at
+ *   it, an output size cap.
  */
-import { spawn, execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { redactUrlCredentials } from '../src/log.ts';
+import { fetchKeyFrame, type KeyFrameFailure, type Transport } from './rtsp-session.ts';
+import type { VideoCodec } from './rtsp-sdp.ts';
 
 export interface FrameGrabOptions {
   /** rtsp://host:port/path, without credentials */
   url: string;
   username?: string;
   password?: string;
-  /** hard deadline (SIGKILL), ms */
+  /** everything (RTSP session and decode) within this, ms */
   timeoutMs?: number;
   /** refuse a JPEG larger than this */
   maxBytes?: number;
   ffmpegPath?: string;
 }
 
-export type FrameGrabFailure = 'timeout' | 'auth' | 'fail' | 'too_large';
-export type FrameGrabResult = { ok: true; jpeg: Buffer; ms: number } | { ok: false; reason: FrameGrabFailure; detail: string; ms: number };
+export type FrameGrabFailure = 'timeout' | 'auth' | 'fail' | 'too_large' | 'busy';
+export type FrameGrabResult = { ok: true; jpeg: Buffer; ms: number; transport?: Transport } | { ok: false; reason: FrameGrabFailure; detail: string; ms: number };
+
+/** The largest access unit (one key frame) taken from a camera. */
+export const MAX_ACCESS_UNIT_BYTES = 4 * 1024 * 1024;
+/** The decode's share of the deadline: at most this many ms, at most a quarter. */
+const DECODE_RESERVE_MS = 1_500;
 
 let resolvedPath: string | undefined;
 
@@ -38,6 +51,93 @@ export function resolveFfmpegPath(): string {
   }
   return resolvedPath;
 }
+
+/** ffmpeg's arguments for one key frame on stdin → one JPEG on stdout. No URL, no credentials. */
+export function ffmpegDecodeArgs(codec: VideoCodec): string[] {
+  return ['-hide_banner', '-loglevel', 'error', '-f', codec === 'h264' ? 'h264' : 'hevc', '-i', 'pipe:0', '-an', '-frames:v', '1', '-f', 'image2', '-c:v', 'mjpeg', 'pipe:1'];
+}
+
+export interface DecodeOptions {
+  codec: VideoCodec;
+  /** Annex-B access unit: parameter sets and one key frame */
+  accessUnit: Buffer;
+  /** hard deadline (SIGKILL), ms */
+  timeoutMs: number;
+  maxBytes?: number;
+  ffmpegPath?: string;
+}
+
+export type DecodeResult = { ok: true; jpeg: Buffer } | { ok: false; reason: 'timeout' | 'fail' | 'too_large'; detail: string };
+
+/** ffmpeg's stderr as a short one-line detail. */
+function tidy(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().slice(0, 200);
+}
+
+/** Decode one access unit with ffmpeg: stdin in, one JPEG out; killed at the deadline. */
+export function decodeKeyFrame(o: DecodeOptions): Promise<DecodeResult> {
+  const maxBytes = o.maxBytes ?? 2 * 1024 * 1024;
+  const path = o.ffmpegPath ?? resolveFfmpegPath();
+  return new Promise((resolve) => {
+    const child = spawn(path, ffmpegDecodeArgs(o.codec), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let err = '';
+    let verdict: { reason: 'timeout' | 'fail' | 'too_large'; detail: string } | null = null;
+    const kill = (reason: 'timeout' | 'too_large', detail: string): void => {
+      verdict ??= { reason, detail };
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(() => kill('timeout', `no frame decoded within ${o.timeoutMs} ms`), o.timeoutMs);
+    child.stdin.on('error', () => {}); // EPIPE when ffmpeg exits before reading it all: its exit tells why
+    child.stdin.end(o.accessUnit);
+    child.stdout.on('data', (c: Buffer) => {
+      outBytes += c.length;
+      if (outBytes > maxBytes) kill('too_large', `JPEG over ${maxBytes} bytes`);
+      else out.push(c);
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      if (err.length < 4096) err += c.toString('utf8');
+    });
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      verdict ??= { reason: 'fail', detail: `ffmpeg: ${e.code ?? 'spawn error'}` };
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const jpeg = Buffer.concat(out, Math.min(outBytes, maxBytes));
+      if (!verdict && code === 0 && jpeg.length > 4 && jpeg[0] === 0xff && jpeg[1] === 0xd8) return resolve({ ok: true, jpeg });
+      resolve({ ok: false, ...(verdict ?? { reason: 'fail', detail: tidy(err) || `ffmpeg exit ${code}` }) });
+    });
+  });
+}
+
+export async function grabFrame(opts: FrameGrabOptions): Promise<FrameGrabResult> {
+  const started = performance.now();
+  const ms = (): number => Math.round(performance.now() - started);
+  const timeoutMs = opts.timeoutMs ?? 8_000;
+  const reserve = Math.min(DECODE_RESERVE_MS, Math.round(timeoutMs / 4));
+  const key = await fetchKeyFrame({
+    url: opts.url,
+    username: opts.username,
+    password: opts.password,
+    timeoutMs: timeoutMs - reserve,
+    maxAccessUnitBytes: MAX_ACCESS_UNIT_BYTES,
+  });
+  if (!key.ok) return { ok: false, reason: key.reason satisfies KeyFrameFailure, detail: key.detail, ms: ms() };
+  const decoded = await decodeKeyFrame({
+    codec: key.codec,
+    accessUnit: key.accessUnit,
+    timeoutMs: Math.max(1, timeoutMs - ms()),
+    maxBytes: opts.maxBytes,
+    ffmpegPath: opts.ffmpegPath,
+  });
+  if (!decoded.ok) return { ...decoded, ms: ms() };
+  return { ok: true, jpeg: decoded.jpeg, ms: ms(), transport: key.transport };
+}
+
+// ---------------------------------------------------------------------------------------
+// The naive baseline's ffmpeg-over-RTSP (bench/agent-baseline.ts), kept for that comparison
+// only: the agent itself never hands ffmpeg a URL.
 
 /** Major ffmpeg release from `ffmpeg -version` text; git snapshots ("N-47683-…") map from libavformat. */
 export function parseFfmpegMajor(versionText: string): number | null {
@@ -66,99 +166,19 @@ export function ffmpegMajorVersion(path = resolveFfmpegPath()): Promise<number> 
   return v;
 }
 
-/** The input socket-timeout option for this ffmpeg major version. */
+/** The input socket-timeout option for this ffmpeg major version (≥ 5 `-timeout`, 4.x `-stimeout`). */
 export function socketTimeoutArgs(major: number, timeoutUs: number): string[] {
   return [major >= 5 ? '-timeout' : '-stimeout', String(Math.max(1, Math.round(timeoutUs)))];
 }
 
-/** rtsp://user:pass@host… built only in memory, for ffmpeg's argv. */
+/** rtsp://user:pass@host… built only in memory, for the baseline's ffmpeg argv. */
 export function urlWithCredentials(url: string, username?: string, password?: string): string {
   if (!username) return url;
   const cred = `${encodeURIComponent(username)}:${encodeURIComponent(password ?? '')}@`;
   return url.replace(/^(rtsp:\/\/)(?:[^/@]*@)?/i, `$1${cred}`);
 }
 
-/** ffmpeg's quiet start and RTSP-over-TCP input with a socket timeout (the frame grab's and the bench baseline's). */
+/** ffmpeg's quiet start and RTSP-over-TCP input with a socket timeout (the bench baseline's). */
 export function ffmpegRtspInputArgs(major: number, socketTimeoutUs: number): string[] {
   return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', ...socketTimeoutArgs(major, socketTimeoutUs)];
-}
-
-export function ffmpegGrabArgs(major: number, inputUrl: string, socketTimeoutUs: number): string[] {
-  return [
-    ...ffmpegRtspInputArgs(major, socketTimeoutUs),
-    '-analyzeduration',
-    '500000',
-    '-probesize',
-    '100000',
-    '-i',
-    inputUrl,
-    '-an',
-    '-frames:v',
-    '1',
-    '-f',
-    'image2',
-    '-vcodec',
-    'mjpeg',
-    'pipe:1',
-  ];
-}
-
-/** Scrub anything that could carry the credentials out of ffmpeg's stderr. */
-function scrub(text: string, opts: FrameGrabOptions): string {
-  let s = redactUrlCredentials(text);
-  for (const secret of [opts.password, opts.password && encodeURIComponent(opts.password)]) {
-    if (secret && secret.length >= 3) s = s.split(secret).join('***');
-  }
-  return s.replace(/\s+/g, ' ').trim().slice(0, 200);
-}
-
-export async function grabFrame(opts: FrameGrabOptions): Promise<FrameGrabResult> {
-  const started = Date.now();
-  const timeoutMs = opts.timeoutMs ?? 8_000;
-  const maxBytes = opts.maxBytes ?? 2 * 1024 * 1024;
-  const path = opts.ffmpegPath ?? resolveFfmpegPath();
-  const major = await ffmpegMajorVersion(path);
-  // socket I/O timeout a little inside the hard deadline, so ffmpeg usually exits by itself
-  const socketTimeoutMs = timeoutMs * 0.8;
-  const args = ffmpegGrabArgs(major, urlWithCredentials(opts.url, opts.username, opts.password), socketTimeoutMs * 1000);
-
-  return new Promise((resolve) => {
-    const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let outBytes = 0;
-    let err = '';
-    let verdict: { reason: FrameGrabFailure; detail: string } | null = null;
-    const kill = (reason: FrameGrabFailure, detail: string): void => {
-      verdict ??= { reason, detail };
-      child.kill('SIGKILL');
-    };
-    const timer = setTimeout(() => kill('timeout', `no frame within ${timeoutMs} ms`), timeoutMs);
-    child.stdout.on('data', (c: Buffer) => {
-      outBytes += c.length;
-      if (outBytes > maxBytes) kill('too_large', `JPEG over ${maxBytes} bytes`);
-      else out.push(c);
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      if (err.length < 4096) err += c.toString('utf8');
-    });
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      verdict ??= { reason: 'fail', detail: `ffmpeg: ${e.code ?? 'spawn error'}` };
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const ms = Date.now() - started;
-      const jpeg = Buffer.concat(out, Math.min(outBytes, maxBytes));
-      if (!verdict && code === 0 && jpeg.length > 4 && jpeg[0] === 0xff && jpeg[1] === 0xd8) {
-        resolve({ ok: true, jpeg, ms });
-        return;
-      }
-      if (!verdict) {
-        if (/\b401\b|Unauthorized/i.test(err)) verdict = { reason: 'auth', detail: 'RTSP 401' };
-        // ffmpeg 4.x reports its own socket timeout as "Invalid data found…": judge by the clock
-        else if (/timed? ?out/i.test(err) || ms >= socketTimeoutMs * 0.95) verdict = { reason: 'timeout', detail: scrub(err, opts) };
-        else verdict = { reason: 'fail', detail: scrub(err, opts) || `ffmpeg exit ${code}` };
-      }
-      resolve({ ok: false, ...verdict, ms });
-    });
-  });
 }

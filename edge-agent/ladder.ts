@@ -53,6 +53,7 @@ export async function probeCamera(cam: AgentCamera, opts: LadderOptions = {}): P
   let clockOffsetMs: number | null = null;
   let fault: ProbeResult['fault'] = null;
   let stopped = false;
+  let busy = false;
   const deadline = opts.timeoutMs !== undefined ? performance.now() + opts.timeoutMs : Infinity;
 
   for (const rung of RUNGS) {
@@ -81,13 +82,17 @@ export async function probeCamera(cam: AgentCamera, opts: LadderOptions = {}): P
     if (report.detail !== undefined) result.detail = report.detail;
     rungs.push(result);
     if (report.clockOffsetMs !== undefined) clockOffsetMs = report.clockOffsetMs;
+    if (report.busy === true) busy = true;
     if (report.outcome !== 'ok') {
       fault = faultClassFor(rung, report.outcome);
       stopped = true;
     }
   }
   closeHard(socket);
-  return { camera: cam.code, at: now(), fault, rungs, clockOffsetMs };
+  const out: ProbeResult = { camera: cam.code, at: now(), fault, rungs, clockOffsetMs };
+  // a camera at its RTSP session limit: alive (its rung is ok), noted busy
+  if (busy) out.busy = true;
+  return out;
 }
 
 /** The camera refused the credentials on this pass (start or extend its back-off). */

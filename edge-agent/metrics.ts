@@ -85,6 +85,11 @@ export class AgentMetrics {
     help: 'Probe results in batches dropped from the full spool',
     registers: [this.registry],
   });
+  readonly camerasBusy = new Counter({
+    name: `${P}camera_busy_total`,
+    help: 'Ladder passes where the camera answered at its RTSP session limit (alive, no session free; counted online)',
+    registers: [this.registry],
+  });
   readonly camerasAssigned = new Gauge({ name: `${P}cameras_assigned`, help: 'Cameras this agent probes', registers: [this.registry] });
   readonly cycleDuration = new Histogram({
     name: `${P}cycle_duration_seconds`,
@@ -140,6 +145,7 @@ export class AgentMetrics {
   }
 
   recordProbe(r: ProbeResult): void {
+    if (r.busy === true) this.camerasBusy.inc();
     for (const rung of r.rungs) {
       this.probesTotal.inc({ rung: rung.rung, outcome: rung.outcome });
       if (rung.outcome !== 'skipped') this.probeDuration.observe({ rung: rung.rung }, rung.ms / 1000);

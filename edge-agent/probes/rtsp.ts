@@ -3,12 +3,15 @@
  * 401 answer the challenge (Digest preferred over Basic; the digest uri carries no
  * user:pass) and DESCRIBE once more. Only a DESCRIBE 200 with an SDP body is 'ok':
  * OPTIONS alone gives false positives. A second 401 → 'auth' (never retried in a loop).
+ * A DESCRIBE answered at the camera's session limit (453, 503 with Retry-After, vendor
+ * wordings: ../rtsp-session-limit.ts) is 'ok' and busy: the camera is alive, its sessions taken.
  */
 import { authorizationHeader, parseChallenges, type Challenge } from '../../src/protocol/digest-auth.ts';
+import { sessionLimitDetail } from '../rtsp-session-limit.ts';
 import type { RungContext, RungProbe, RungReport } from './types.ts';
 import { RtspConnection, RtspError, type RtspResponse } from './rtsp-wire.ts';
 
-const USER_AGENT = 'SharpEyesMonitor/0.1';
+export const USER_AGENT = 'SharpEyesMonitor/0.1';
 
 /** The request URL: no user:pass@ in it, ever (it also serves as the digest uri). */
 export function rtspRequestUrl(rtspUrl: string): string {
@@ -22,11 +25,27 @@ function requestText(method: string, url: string, cseq: number, authorization?: 
   return s + '\r\n';
 }
 
-const hasSdp = (res: RtspResponse): boolean => /^v=0\s*$/m.test(res.body);
+/** A line that is exactly `v=0` (trailing blanks allowed): one linear pass over the (capped) body. */
+export function hasSdp(body: string): boolean {
+  let start = 0;
+  while (start <= body.length) {
+    let end = body.indexOf('\n', start);
+    if (end < 0) end = body.length;
+    if (body.startsWith('v=0', start)) {
+      let i = start + 3;
+      while (i < end && (body[i] === ' ' || body[i] === '\t' || body[i] === '\r' || body[i] === '\f' || body[i] === '\v')) i++;
+      if (i === end) return true;
+    }
+    start = end + 1;
+  }
+  return false;
+}
 
 function describeVerdict(res: RtspResponse, authenticated: boolean): RungReport | 'challenge' {
-  if (res.status === 200) return hasSdp(res) ? { outcome: 'ok' } : { outcome: 'fail', detail: 'DESCRIBE 200 without SDP' };
+  if (res.status === 200) return hasSdp(res.body) ? { outcome: 'ok' } : { outcome: 'fail', detail: 'DESCRIBE 200 without SDP' };
   if (res.status === 401) return authenticated ? { outcome: 'auth', detail: 'RTSP 401' } : 'challenge';
+  const busy = sessionLimitDetail(res, 'DESCRIBE');
+  if (busy !== null) return { outcome: 'ok', busy: true, detail: busy };
   return { outcome: 'fail', detail: `RTSP ${res.status}` };
 }
 

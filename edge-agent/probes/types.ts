@@ -23,6 +23,11 @@ export interface RungReport {
   outcome: Exclude<RungOutcome, 'skipped'>;
   /** short text: error code, HTTP/RTSP status, SOAP fault code. Never credentials. */
   detail?: string;
+  /**
+   * the camera answered at its RTSP session limit (../rtsp-session-limit.ts): alive, no
+   * session free — set with outcome 'ok'; the ladder notes the result busy
+   */
+  busy?: true;
   /** only the onvif_time rung sets it */
   clockOffsetMs?: number | null;
   /** only the tcp rung sets it: the connected socket, handed to the next rung */

@@ -36,6 +36,12 @@ export const AGENT_METRICS = [
   { name: 'sharpeyes_agent_spool_batches', type: 'gauge', labels: [], help: 'Unsent batches in the on-disk spool.' },
   { name: 'sharpeyes_agent_spool_dropped_batches_total', type: 'counter', labels: [], help: 'Batches dropped because the spool was full.' },
   { name: 'sharpeyes_agent_spool_dropped_items_total', type: 'counter', labels: [], help: 'Probe results in batches dropped from the full spool.' },
+  {
+    name: 'sharpeyes_agent_camera_busy_total',
+    type: 'counter',
+    labels: [],
+    help: 'Ladder passes where the camera answered at its RTSP session limit (alive, no session free; counted online).',
+  },
   { name: 'sharpeyes_agent_cameras_assigned', type: 'gauge', labels: [], help: 'Cameras this agent probes.' },
   { name: 'sharpeyes_agent_cycle_duration_seconds', type: 'histogram', labels: [], help: 'Probe cycle duration.' },
   { name: 'sharpeyes_agent_cycle_overrun_total', type: 'counter', labels: [], help: 'Cycles that could not start every due camera in time.' },

@@ -63,6 +63,12 @@ export const ProbeResultSchema = Type.Object(
     clockOffsetMs: Nullable(Type.Number()),
     /** the liveness source; absent = the ladder */
     source: Type.Optional(Type.Enum(EVIDENCE_SOURCES)),
+    /**
+     * true when the camera answered at its RTSP session limit (453, 503 with Retry-After, a
+     * vendor's "maximum clients"): alive — its rung is ok, no fault — but no session was free
+     * (the NVR or a viewer holds them). Absent = not busy.
+     */
+    busy: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

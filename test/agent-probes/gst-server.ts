@@ -13,9 +13,22 @@ export interface GstServer {
   stop(): Promise<void>;
 }
 
-export function startGstServer(user: string, password: string, path = '/stream'): Promise<GstServer> {
+export interface GstServerOptions {
+  /** h264 (default when x264enc is there), h265, jpeg */
+  codec?: 'h264' | 'h265' | 'jpeg';
+  /** the session pool's limit (GstRTSPSessionPool max_sessions): a camera at its client limit */
+  maxSessions?: number;
+  /** RTP over UDP only: a SETUP asking for TCP-interleaved is answered 461 */
+  udpOnly?: boolean;
+}
+
+export function startGstServer(user: string, password: string, path = '/stream', opts: GstServerOptions = {}): Promise<GstServer> {
+  const args = [SCRIPT, '--port', '0', '--user', user, '--password', password, '--path', path];
+  if (opts.codec) args.push('--codec', opts.codec);
+  if (opts.maxSessions !== undefined) args.push('--max-sessions', String(opts.maxSessions));
+  if (opts.udpOnly) args.push('--udp-only');
   return new Promise((resolvePromise, reject) => {
-    const child: ChildProcess = spawn(PYTHON3, [SCRIPT, '--port', '0', '--user', user, '--password', password, '--path', path], {
+    const child: ChildProcess = spawn(PYTHON3, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -3,7 +3,14 @@
 
 Serves a live test pattern (videotestsrc ! x264enc ! rtph264pay) on rtsp://127.0.0.1:PORT/stream,
 protected by RTSP Digest authentication (Basic is not offered).
-Binds loopback only. Prints "READY <port>" on stdout once it listens; runs until killed.
+Binds loopback only. Prints "READY <port> <codec>" on stdout once it listens; runs until killed.
+
+Camera behaviours on demand:
+  --codec h265           H.265 (x265enc, plugins-bad) instead of H.264
+  --max-sessions N       the session pool holds at most N sessions (a camera at its client
+                         limit: a further SETUP is refused, as GstRTSPSessionPool does it)
+  --udp-only             the media factory offers RTP over UDP only (SETUP asking for
+                         TCP-interleaved is answered 461 Unsupported Transport)
 
 Debian packages: gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 gstreamer1.0-plugins-ugly python3-gi. Run with /usr/bin/python3.
@@ -26,9 +33,15 @@ PIPELINES = {
         '! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 bitrate=256 '
         '! rtph264pay name=pay0 pt=96 config-interval=1 )'
     ),
+    # H.265 in RTP (x265enc is in plugins-bad), what some newer cameras send
+    'h265': (
+        '( videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=10/1 '
+        '! x265enc tune=zerolatency speed-preset=ultrafast key-int-max=10 bitrate=256 '
+        '! rtph265pay name=pay0 pt=96 config-interval=1 )'
+    ),
     # fallback when x264enc (plugins-ugly) is missing: Motion JPEG in RTP (plugins-good)
     'jpeg': (
-        '( videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=10/1 '
+        '( videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width=320,height=240,framerate=10/1 '
         '! jpegenc quality=60 ! rtpjpegpay name=pay0 pt=26 )'
     ),
 }
@@ -41,6 +54,8 @@ def main() -> int:
     ap.add_argument('--password', default='admin123')
     ap.add_argument('--path', default='/stream')
     ap.add_argument('--codec', choices=sorted(PIPELINES), default=None)
+    ap.add_argument('--max-sessions', type=int, default=0, help='0 = no limit')
+    ap.add_argument('--udp-only', action='store_true', help='refuse RTP over the RTSP connection (TCP-interleaved)')
     args = ap.parse_args()
 
     Gst.init(None)
@@ -53,6 +68,10 @@ def main() -> int:
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(PIPELINES[codec])
     factory.set_shared(True)
+    if args.udp_only:
+        factory.set_protocols(GstRtsp.RTSPLowerTrans.UDP)
+    if args.max_sessions > 0:
+        server.get_session_pool().set_max_sessions(args.max_sessions)
 
     # Digest only: the camera-like case where the client must answer a Digest challenge.
     auth = GstRtspServer.RTSPAuth()
@@ -70,6 +89,17 @@ def main() -> int:
     server.get_mount_points().add_factory(args.path, factory)
     if server.attach(None) == 0:
         print('FAILED to attach (port in use?)', file=sys.stderr, flush=True)
+        return 1
+
+    # Keep the stream prepared, as a camera's encoder always runs: without this the shared media
+    # is unprepared when its last session ends, and a DESCRIBE arriving during that is
+    # answered 503 (a GStreamer quirk no camera has). One prepare() of our own keeps the
+    # media's prepare count above zero.
+    url = GstRtsp.RTSPUrl.parse(f'rtsp://127.0.0.1:{server.get_bound_port()}{args.path}')[1]
+    keeper = factory.construct(url)
+    thread = server.get_thread_pool().get_thread(GstRtspServer.RTSPThreadType.MEDIA, GstRtspServer.RTSPContext())
+    if keeper is None or thread is None or not keeper.prepare(thread):
+        print('FAILED to prepare the media', file=sys.stderr, flush=True)
         return 1
 
     loop = GLib.MainLoop()
