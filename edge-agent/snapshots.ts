@@ -30,6 +30,7 @@ import { LoginGuard } from './login-guard.ts';
 import { chooseChallenge } from './probes/auth-choice.ts';
 import { GET_SYSTEM_DATE_AND_TIME, interpretTimeResponse } from './probes/onvif-time.ts';
 import { rtspRequestUrl } from './probes/rtsp.ts';
+import { MAX_HEAD_BYTES } from './probes/http-wire.ts';
 import { soapPost, SoapTransportError, type SoapResponse } from './probes/soap-http.ts';
 import { firstProfileToken, isAuthFailure, mediaXAddr, snapshotUriOf } from './probes/soap-parse.ts';
 
@@ -256,7 +257,13 @@ export class SnapshotSource {
 
   private get(uri: URL, authorization?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
     return new Promise((resolve, reject) => {
-      const req = http.request(uri, { method: 'GET', agent: false, headers: { connection: 'close', accept: 'image/jpeg', ...(authorization ? { authorization } : {}) } });
+      // the camera's answer head is read by Node's parser (llhttp: linear), capped like the SOAP answers' (16 KB)
+      const req = http.request(uri, {
+        method: 'GET',
+        agent: false,
+        maxHeaderSize: MAX_HEAD_BYTES,
+        headers: { connection: 'close', accept: 'image/jpeg', ...(authorization ? { authorization } : {}) },
+      });
       const timer = setTimeout(() => req.destroy(new GrabError('timeout', `snapshot: no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
       req.on('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);

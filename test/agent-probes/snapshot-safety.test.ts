@@ -121,6 +121,34 @@ describe('the snapshot URI must name the camera itself', () => {
   });
 });
 
+describe('the snapshot answer itself', () => {
+  it('a head over 16 KB is refused (not buffered); the source stays usable', async () => {
+    const sockets = new Set<Socket>();
+    const server = createServer({ maxHeaderSize: 64 * 1024 }, (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'image/jpeg', 'X-Pad': 'a'.repeat(20 * 1024) });
+      res.end(TINY_JPEG);
+    });
+    server.on('connection', (s: Socket) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    running.push({
+      close: () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => r());
+        }),
+    });
+    const padPort = (server.address() as AddressInfo).port;
+    const cam = await camera({ snapshotUri: `http://127.0.0.1:${padPort}/snapshot.jpg` });
+    const src = new SnapshotSource({ grabFrame: noRtsp });
+    const r = await src.grab(camOf(cam.port));
+    expect(r).toMatchObject({ ok: false });
+    expect(r.ok === false && r.detail).toBe('snapshot: HPE_HEADER_OVERFLOW');
+  });
+});
+
 describe('Basic auth only where the camera is configured for it', () => {
   it('a camera offering only Basic, not configured for it: auth refused, no credentials sent', async () => {
     const cam = await camera({ auth: 'http-basic', snapshotUri: 'http://127.0.0.1:{port}/snapshot.jpg' });
