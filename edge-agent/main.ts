@@ -1,6 +1,8 @@
 /**
- * Edge agent process: `npm run agent -- --hub http://127.0.0.1:8080 --token XXX ...`
- * (see config.ts for every flag, env var and YAML key). Wiring only.
+ * Edge agent process: `SHARPEYES_AGENT_TOKEN_FILE=… npm run agent -- --hub https://HUB:8443 --hub-ca ca.pem ...`
+ * (see config.ts for every flag, env var and YAML key; the transport rules: hub-tls.ts).
+ * A configuration it refuses (plain http:// off loopback, --token for a remote hub, a token
+ * file open to others, …) exits 2 with the reason, before anything is sent. Wiring only.
  * `npm run agent -- --replay-dead-letter <the same flags>` re-sends the batches the hub refused
  * whole (edge-agent/dead-letter.ts) and exits: 0 when every one was delivered, 1 otherwise.
  */
