@@ -218,6 +218,8 @@ describeWithPeer('openssl', 'the agent and an HTTPS hub', () => {
     expect(seen.proc).not.toContain(AGENT_A.token);
     expect(await seen.ps).not.toContain(AGENT_A.token);
     expect(await seen.ps).toContain('edge-agent/main.ts');
+    // nor its environment (`ps e` shows that to the same user and root): the token is only in the 0600 file
+    expect(fs.readFileSync(`/proc/${good.pid}/environ`, 'utf8')).not.toContain(AGENT_A.token);
 
     const bad = run(['--token', AGENT_A.token], {}); // loopback: taken (the demo), and visible
     await until(() => fs.existsSync(`/proc/${bad.pid}/cmdline`), 5000, 'process up');
