@@ -14,10 +14,14 @@ import { MAX_BATCH_ITEMS, type ProbeResult, ProbeResultSchema } from './probe-re
 
 /** The POST /api/agent/reports body as the hub validates it first: items are checked one by one after. */
 export const ReportEnvelopeSchema = Type.Object({
-  /** strictly increasing per agent, starting at 1 (the idempotence key with the agent) */
-  seq: Type.Integer({ minimum: 1 }),
+  /**
+   * strictly increasing per agent, starting at 1 (the idempotence key with the agent); at most
+   * 2^53 − 1: above it two seqs can be the same number, and 1e308 is an "integer" to JSON Schema
+   * that the ledger's bigint cannot hold (the fuzz campaign's find: the hub answered 503 forever)
+   */
+  seq: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
   /** epoch ms when the batch was first built */
-  sentAt: Type.Integer({ minimum: 0 }),
+  sentAt: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
   items: Type.Array(Type.Unknown(), { maxItems: MAX_BATCH_ITEMS }),
 });
 export type ReportEnvelope = Static<typeof ReportEnvelopeSchema>;

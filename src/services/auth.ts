@@ -40,10 +40,13 @@ export class AuthService {
   }
 
   async login(username: string, password: string): Promise<{ token: string; expiresAt: number; user: Principal } | null> {
-    const [row] = await this.db.query<Principal & { passwordHash: string }>(
-      `select username, display_name as "displayName", password_hash as "passwordHash", role, towns, grids from users where username = $1`,
-      [username],
-    );
+    // PostgreSQL text holds no NUL character (the query would fail: a 500): no such user
+    const [row] = username.includes('\u0000')
+      ? []
+      : await this.db.query<Principal & { passwordHash: string }>(
+          `select username, display_name as "displayName", password_hash as "passwordHash", role, towns, grids from users where username = $1`,
+          [username],
+        );
     // verify against a dummy hash when the user does not exist: same cost, no user enumeration by timing
     const ok = await verifyPassword(password, row?.passwordHash ?? DUMMY_HASH);
     if (!row || !ok) return null;

@@ -30,6 +30,10 @@ export const agentRoutes =
         },
       },
       async (req) => {
+        // Ajv's type coercion turns "1e309" into Infinity after the range checks: what the ledger
+        // cannot store exactly is refused here, not answered 503 (a batch retried forever)
+        if (!Number.isSafeInteger(req.body.seq) || !Number.isSafeInteger(req.body.sentAt))
+          throw new HttpError(400, 'body/seq and body/sentAt must be integers of at most 2^53 - 1');
         try {
           const ack = await deps.ingest.ingest(req.agentId, req.body);
           const odd = ack.duplicate ? [] : ack.refused.filter((r) => r.code === 'invalid' || r.code === 'future');
