@@ -24,8 +24,9 @@ declare -A PEER_PACKAGES=(
   [docker-compose]='docker-compose'
   [python3]='python3'
   [openssl]='openssl'
+  [rtsp-server-perl]='librtsp-server-perl'
 )
-ALL_PEERS=(gstreamer chromium prometheus docker-compose python3 openssl)
+ALL_PEERS=(gstreamer chromium prometheus docker-compose python3 openssl rtsp-server-perl)
 
 peers=("$@")
 [ ${#peers[@]} -gt 0 ] || peers=("${ALL_PEERS[@]}")

@@ -175,7 +175,10 @@ export class RtspConnection {
         return;
       }
       if (!parsed) {
-        this.scanned = this.buf.length;
+        // resume the search for the header end where it stopped; once found (the body still
+        // to come), stay at it, or the next chunk's search would start past it
+        const end = this.buf.indexOf(HEADER_END, Math.max(0, this.scanned - 3));
+        this.scanned = end < 0 ? this.buf.length : end;
         return;
       }
       this.consume(parsed.consumed);

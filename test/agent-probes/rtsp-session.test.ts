@@ -4,12 +4,13 @@
  * TCP-interleaved RTP (461, 400), the depacketizer (RFC 6184 / 7798) on packets cut by an
  * independent packetizer, and the rtsp rung / ladder noting a camera busy, not faulty.
  */
+import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeKeyFrame, grabFrame } from '../../edge-agent/frame-grab.ts';
 import { probeCamera } from '../../edge-agent/ladder.ts';
 import { AgentMetrics } from '../../edge-agent/metrics.ts';
 import { probeRtsp } from '../../edge-agent/probes/rtsp.ts';
-import type { RtspResponse } from '../../edge-agent/probes/rtsp-wire.ts';
+import { RtspConnection, type RtspResponse } from '../../edge-agent/probes/rtsp-wire.ts';
 import { fetchKeyFrame } from '../../edge-agent/rtsp-session.ts';
 import { sessionLimitDetail } from '../../edge-agent/rtsp-session-limit.ts';
 import { KeyFrameAssembler, parseRtp } from '../../edge-agent/rtp-depacketize.ts';
@@ -56,6 +57,29 @@ describe('which RTSP answers mean "at my session limit" (rtsp-session-limit.ts, 
     expect(d).toMatch(/^busy: SETUP RTSP 453 Full\?x+$/);
     expect(d!.length).toBeLessThan(100);
     expect(sessionLimitDetail(res(500, 'Error', {}, `${' '.repeat(600)}max clients`), 'SETUP')).toBeNull();
+  });
+});
+
+describe('RTSP wire reader', () => {
+  it('a reply whose body arrives in a later TCP segment than its headers is read (RTSP::Server writes them apart)', async () => {
+    const server = createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => {
+        s.write('RTSP/1.0 200 OK\r\nCSeq: 1\r\nContent-Type: application/sdp\r\nContent-Length: 9\r\n\r\n');
+        setTimeout(() => s.write('v=0\r\ns=xy'), 50);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const conn = new RtspConnection('127.0.0.1', (server.address() as { port: number }).port);
+    try {
+      await conn.ready;
+      const t = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('not answered')), 1000));
+      const r = await Promise.race([conn.request('DESCRIBE rtsp://127.0.0.1/x RTSP/1.0\r\nCSeq: 1\r\n\r\n'), t]);
+      expect(r).toMatchObject({ status: 200, body: 'v=0\r\ns=xy' });
+    } finally {
+      conn.close();
+      server.close();
+    }
   });
 });
 

@@ -22,10 +22,11 @@ import { delimiter, join } from 'node:path';
 import { describe, it, type TestFunction, type TestOptions } from 'vitest';
 
 export const PYTHON3 = '/usr/bin/python3';
+export const PERL = '/usr/bin/perl';
 export const CHROMIUM = '/usr/bin/chromium';
 export const INSTALL_SCRIPT = 'scripts/install-test-peers.sh';
 
-export type PeerName = 'gstreamer' | 'chromium' | 'prometheus' | 'docker-compose' | 'python3' | 'openssl';
+export type PeerName = 'gstreamer' | 'chromium' | 'prometheus' | 'docker-compose' | 'python3' | 'openssl' | 'rtsp-server-perl';
 
 declare module 'vitest' {
   interface TaskMeta {
@@ -122,6 +123,11 @@ const SPECS: Record<PeerName, PeerSpec> = {
     label: 'OpenSSL command line (test certificates)',
     packages: ['openssl'],
     detect: () => (onPath('openssl') ? null : 'openssl not on PATH'),
+  },
+  'rtsp-server-perl': {
+    label: "Debian's RTSP::Server (Perl RTSP relay with max_clients)",
+    packages: ['librtsp-server-perl'],
+    detect: () => (executable(PERL) ? check(PERL, ['-MRTSP::Server', '-e', '1'], 'perl -MRTSP::Server', 10_000) : `no ${PERL}`),
   },
 };
 
