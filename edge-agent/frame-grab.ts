@@ -5,8 +5,9 @@
  * 1. The agent runs RTSP itself (./rtsp-session.ts): DESCRIBE, SETUP (TCP-interleaved, UDP
  *    when refused), PLAY, one key frame depacketized, TEARDOWN — the credentials never leave
  *    this process except in the camera's own Digest exchange.
- * 2. ffmpeg only decodes: the Annex-B access unit goes to its standard input
- *    (`-f h264|hevc -i pipe:0`), one MJPEG image comes back on its standard output. Its
+ * 2. ffmpeg only decodes: the Annex-B access unit (or the JPEG rebuilt from RFC 2435) goes to
+ *    its standard input (`-f h264|hevc|mjpeg -i pipe:0`), one MJPEG image comes back on its
+ *    standard output. Its
  *    argv holds no URL and no credentials (nothing to see in `ps`), and it never touches the
  *    network, so there is no socket-timeout option to get wrong per ffmpeg version.
  *
@@ -52,9 +53,11 @@ export function resolveFfmpegPath(): string {
   return resolvedPath;
 }
 
+const DEMUXER: Record<VideoCodec, string> = { h264: 'h264', h265: 'hevc', jpeg: 'mjpeg' };
+
 /** ffmpeg's arguments for one key frame on stdin → one JPEG on stdout. No URL, no credentials. */
 export function ffmpegDecodeArgs(codec: VideoCodec): string[] {
-  return ['-hide_banner', '-loglevel', 'error', '-f', codec === 'h264' ? 'h264' : 'hevc', '-i', 'pipe:0', '-an', '-frames:v', '1', '-f', 'image2', '-c:v', 'mjpeg', 'pipe:1'];
+  return ['-hide_banner', '-loglevel', 'error', '-f', DEMUXER[codec], '-i', 'pipe:0', '-an', '-frames:v', '1', '-f', 'image2', '-c:v', 'mjpeg', 'pipe:1'];
 }
 
 export interface DecodeOptions {

@@ -1,12 +1,13 @@
 /**
  * The one thing the frame grab needs from a camera's SDP (RFC 4566): its first video
- * stream in a codec we can depacketize — H.264 (RFC 6184), H.265 (RFC 7798) — with the
+ * stream in a codec we can depacketize — H.264 (RFC 6184), H.265 (RFC 7798), JPEG (RFC 2435,
+ * static payload type 26 or a JPEG rtpmap) — with the
  * payload type, the control URL to SETUP (RFC 2326 C.1.1, resolved against the
  * Content-Base) and the parameter sets the SDP carries (`sprop-parameter-sets`,
  * `sprop-vps/sps/pps`). Linear over the body, which the RTSP reader has already capped.
  */
 
-export type VideoCodec = 'h264' | 'h265';
+export type VideoCodec = 'h264' | 'h265' | 'jpeg';
 
 export interface SdpVideo {
   codec: VideoCodec;
@@ -31,10 +32,13 @@ interface Media {
   control: string | null;
 }
 
-function codecOf(encoding: string): VideoCodec | null {
+function codecOf(encoding: string | undefined, pt: number): VideoCodec | null {
+  // payload type 26 is JPEG by RFC 3551, with or without an rtpmap
+  if (encoding === undefined) return pt === 26 ? 'jpeg' : null;
   const name = encoding.split('/', 1)[0]?.trim().toUpperCase();
   if (name === 'H264') return 'h264';
   if (name === 'H265' || name === 'HEVC') return 'h265';
+  if (name === 'JPEG') return 'jpeg';
   return null;
 }
 
@@ -92,12 +96,12 @@ export function parseSdpVideo(sdp: string, base: string): SdpVideo | null {
   for (const m of media) {
     if (m.kind !== 'video') continue;
     for (const pt of m.formats) {
-      const codec = codecOf(m.rtpmap.get(pt) ?? '');
+      const codec = codecOf(m.rtpmap.get(pt), pt);
       if (!codec) continue;
       const params = fmtpParams(m.fmtp.get(pt) ?? '');
       const parameterSets: Buffer[] = [];
       if (codec === 'h264') decodeSets(params.get('sprop-parameter-sets'), parameterSets);
-      else for (const k of ['sprop-vps', 'sprop-sps', 'sprop-pps']) decodeSets(params.get(k), parameterSets);
+      else if (codec === 'h265') for (const k of ['sprop-vps', 'sprop-sps', 'sprop-pps']) decodeSets(params.get(k), parameterSets);
       const control = resolveControl(sessionBase, m.control);
       return { codec, payloadType: pt, control, aggregate: sessionControl === null ? control : sessionBase, parameterSets };
     }

@@ -4,7 +4,8 @@
  * camera refuses that (461 Unsupported Transport, 400) → PLAY → RTP depacketized
  * (./rtp-depacketize.ts) until one whole key frame → TEARDOWN. The credentials stay in this
  * process: no URL with user:pass is ever built, and ffmpeg (../frame-grab.ts) only decodes
- * the access unit it is handed on its standard input.
+ * the access unit it is handed on its standard input. H.264, H.265 (./rtp-depacketize.ts) and
+ * Motion JPEG (./rtp-jpeg.ts: the image rebuilt from RFC 2435).
  *
  * A camera at its session limit (453, 503 …: ./rtsp-session-limit.ts) ends the session as
  * `busy`: alive, no session free.
@@ -20,7 +21,8 @@ import { isIPv6 } from 'node:net';
 import { authorizationHeader, parseChallenges, type Challenge } from '../src/protocol/digest-auth.ts';
 import { rtspRequestUrl, USER_AGENT } from './probes/rtsp.ts';
 import { RtspConnection, RtspError, type RtspResponse } from './probes/rtsp-wire.ts';
-import { KeyFrameAssembler, parseRtp, type KeyFrame } from './rtp-depacketize.ts';
+import { KeyFrameAssembler, parseRtp, type KeyFrame, type RtpPacket } from './rtp-depacketize.ts';
+import { JpegFrameAssembler } from './rtp-jpeg.ts';
 import { parseSdpVideo, type VideoCodec } from './rtsp-sdp.ts';
 import { sessionLimitDetail, type RtspStep } from './rtsp-session-limit.ts';
 
@@ -131,7 +133,7 @@ class FrameSession {
   private transport: Transport | undefined;
   private readonly deadline: number;
   private readonly url: string;
-  private assembler: KeyFrameAssembler | null = null;
+  private assembler: { push(p: RtpPacket): KeyFrame | null } | null = null;
   private packets = 0;
   private frameWaiter: { resolve: (k: KeyFrame) => void; reject: (e: Error) => void } | null = null;
 
@@ -248,8 +250,11 @@ class FrameSession {
     this.expectOk(described, 'DESCRIBE');
     const base = rtspRequestUrl(described.headers.get('content-base')?.[0] ?? described.headers.get('content-location')?.[0] ?? this.url);
     const video = parseSdpVideo(described.body, base);
-    if (!video) throw new SessionError('fail', 'no H.264 or H.265 video in the SDP');
-    this.assembler = new KeyFrameAssembler(video.codec, video.payloadType, video.parameterSets, this.req.maxAccessUnitBytes);
+    if (!video) throw new SessionError('fail', 'no H.264, H.265 or JPEG video in the SDP');
+    this.assembler =
+      video.codec === 'jpeg'
+        ? new JpegFrameAssembler(video.payloadType, this.req.maxAccessUnitBytes)
+        : new KeyFrameAssembler(video.codec, video.payloadType, video.parameterSets, this.req.maxAccessUnitBytes);
 
     this.transport = 'tcp';
     let setup = await this.ask('SETUP', video.control, ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1']);

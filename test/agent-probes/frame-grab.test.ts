@@ -61,10 +61,14 @@ describe('ffmpeg version (the bench baseline still hands ffmpeg a URL)', () => {
 
 describe('ffmpeg decodes from its standard input only', () => {
   it('arguments: the codec named, pipe:0 in, one MJPEG image on pipe:1; no URL, no network option', () => {
-    for (const codec of ['h264', 'h265'] as const) {
+    for (const [codec, demuxer] of [
+      ['h264', 'h264'],
+      ['h265', 'hevc'],
+      ['jpeg', 'mjpeg'],
+    ] as const) {
       const a = ffmpegDecodeArgs(codec);
       expect(a.slice(a.indexOf('-i'))).toEqual(['-i', 'pipe:0', '-an', '-frames:v', '1', '-f', 'image2', '-c:v', 'mjpeg', 'pipe:1']);
-      expect(a[a.indexOf('-f') + 1]).toBe(codec === 'h264' ? 'h264' : 'hevc');
+      expect(a[a.indexOf('-f') + 1]).toBe(demuxer);
       expect(a.join(' ')).not.toMatch(/rtsp|timeout|transport|:\/\//);
     }
   });

@@ -6,7 +6,8 @@
  * The frame rung runs RTSP itself and hands ffmpeg one key frame on stdin: checked here with
  * ffmpeg's own /proc/<pid>/cmdline (no URL, no credentials), a camera at its session limit
  * (GstRTSPSessionPool max_sessions, another viewer holding the session: busy, online), a
- * camera refusing TCP-interleaved RTP (UDP only: the frame comes over UDP) and H.265.
+ * camera refusing TCP-interleaved RTP (UDP only: the frame comes over UDP), H.265 and
+ * Motion JPEG.
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -186,6 +187,21 @@ describeWithPeer('gstreamer', 'gst-rtsp-server sending H.265 (x265enc ! rtph265p
 
   it('one key frame depacketized (RFC 7798) and decoded', async () => {
     expect(gst.codec).toBe('h265');
+    const r = await grabFrame({ url: gst.url, username: 'admin', password: PASSWORD, timeoutMs: 10_000 });
+    expect(r.ok, JSON.stringify(r)).toBe(true);
+    if (r.ok) expectJpeg320(r.jpeg);
+  }, 15_000);
+});
+
+describeWithPeer('gstreamer', 'gst-rtsp-server sending Motion JPEG (jpegenc ! rtpjpegpay)', () => {
+  let gst: GstServer;
+  beforeAll(async () => {
+    gst = await startGstServer('admin', PASSWORD, '/stream', { codec: 'jpeg' });
+  }, 20_000);
+  afterAll(async () => gst?.stop());
+
+  it('one image rebuilt from RFC 2435 and decoded', async () => {
+    expect(gst.codec).toBe('jpeg');
     const r = await grabFrame({ url: gst.url, username: 'admin', password: PASSWORD, timeoutMs: 10_000 });
     expect(r.ok, JSON.stringify(r)).toBe(true);
     if (r.ok) expectJpeg320(r.jpeg);
