@@ -80,6 +80,7 @@ export function effectiveState(faults: ReadonlyMap<FaultKind, ActiveFault>, now:
   return {
     powered,
     rtspListening: powered && !faults.has('rtsp_down'),
+    rtspBusy: faults.has('rtsp_busy'),
     hang: faults.has('hang'),
     passwordChanged: faults.has('password_changed'),
     extraSkewMs: (faults.get('clock_skew')?.seconds ?? 0) * 1000,
@@ -103,7 +104,7 @@ export function expectedFaultClass(s: EffectiveState, slowLimitMs = 5_000): Faul
   if (s.hang || s.delayMs >= slowLimitMs) return 'onvif_down';
   if (s.passwordChanged) return 'auth_failed';
   if (!s.rtspListening) return 'stream_down';
-  return null;
+  return null; // rtsp_busy too: a camera at its session limit is alive (the agent notes it busy)
 }
 
 function scopeOf(t: FaultTarget): { scope: 'camera' | 'site'; key: string } {

@@ -198,6 +198,7 @@ function sameState(a: EffectiveState, b: EffectiveState): boolean {
   return (
     a.powered === b.powered &&
     a.rtspListening === b.rtspListening &&
+    a.rtspBusy === b.rtspBusy &&
     a.hang === b.hang &&
     a.passwordChanged === b.passwordChanged &&
     a.extraSkewMs === b.extraSkewMs &&

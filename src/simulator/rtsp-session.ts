@@ -2,6 +2,8 @@
  * RTSP/1.0 over raw TCP for one accepted connection, as a Hikvision IPC answers:
  * OPTIONS without auth; DESCRIBE/SETUP/PLAY need Digest (Digest and Basic challenges sent
  * together); DESCRIBE returns an H.264 SDP. No media is streamed: SETUP answers 461, PLAY 455.
+ * With the `rtsp_busy` fault the camera is at its session limit: DESCRIBE, SETUP and PLAY are
+ * answered `453 Not Enough Bandwidth`, as a Hikvision IPC whose sessions an NVR holds.
  * Handles pipelined and partial requests, interleaved `$` frames, bodies with Content-Length;
  * garbage gets a 400 and the connection closed, never an exception.
  */
@@ -118,6 +120,7 @@ async function answer(socket: Socket, camera: SimCamera, nonces: NonceIssuer, re
   }
   const channel = channelOf(req.uri);
   if (channel === null) return reply('404 Not Found');
+  if (camera.state.rtspBusy && req.method !== 'GET_PARAMETER' && req.method !== 'SET_PARAMETER') return reply('453 Not Enough Bandwidth');
   switch (req.method) {
     case 'DESCRIBE': {
       camera.counters.rtspDescribes++;

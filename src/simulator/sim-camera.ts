@@ -14,6 +14,7 @@ export const ONVIF_PATH = '/onvif/device_service';
 const HEALTHY: EffectiveState = {
   powered: true,
   rtspListening: true,
+  rtspBusy: false,
   hang: false,
   passwordChanged: false,
   extraSkewMs: 0,

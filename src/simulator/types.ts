@@ -16,7 +16,7 @@ export interface SimCameraSpec {
   clockSkewMs?: number;
 }
 
-export const FAULT_KINDS = ['power', 'hang', 'rtsp_down', 'password_changed', 'clock_skew', 'slow', 'flapping'] as const;
+export const FAULT_KINDS = ['power', 'hang', 'rtsp_down', 'rtsp_busy', 'password_changed', 'clock_skew', 'slow', 'flapping'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Parameters of a fault; which ones matter depends on the kind. */
@@ -48,6 +48,8 @@ export interface EffectiveState {
   /** listeners open at all (false = power off or flapping in its down phase) */
   powered: boolean;
   rtspListening: boolean;
+  /** at its RTSP session limit (an NVR holds the sessions): DESCRIBE answered 453, the camera alive */
+  rtspBusy: boolean;
   hang: boolean;
   passwordChanged: boolean;
   /** added to the camera clock on top of the spec's clockSkewMs */
