@@ -25,6 +25,8 @@ export interface FrameGrabOptions {
   url: string;
   username?: string;
   password?: string;
+  /** 'basic': a camera offering only Basic is answered; else Digest only */
+  httpAuth?: 'digest' | 'basic';
   /** everything (RTSP session and decode) within this, ms */
   timeoutMs?: number;
   /** refuse a JPEG larger than this */
@@ -123,6 +125,7 @@ export async function grabFrame(opts: FrameGrabOptions): Promise<FrameGrabResult
     url: opts.url,
     username: opts.username,
     password: opts.password,
+    httpAuth: opts.httpAuth,
     timeoutMs: timeoutMs - reserve,
     maxAccessUnitBytes: MAX_ACCESS_UNIT_BYTES,
   });

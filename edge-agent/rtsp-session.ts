@@ -1,6 +1,6 @@
 /**
- * The agent's own RTSP session for one key frame: DESCRIBE (answering a Digest or Basic
- * challenge once) → SETUP with RTP interleaved on the RTSP connection, or over UDP when the
+ * The agent's own RTSP session for one key frame: DESCRIBE (answering a Digest challenge
+ * once; Basic only for a camera configured `httpAuth: 'basic'`) → SETUP with RTP interleaved on the RTSP connection, or over UDP when the
  * camera refuses that (461 Unsupported Transport, 400) → PLAY → RTP depacketized
  * (./rtp-depacketize.ts) until one whole key frame → TEARDOWN. The credentials stay in this
  * process: no URL with user:pass is ever built, and ffmpeg (../frame-grab.ts) only decodes
@@ -18,7 +18,9 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { authorizationHeader, parseChallenges, type Challenge } from '../src/protocol/digest-auth.ts';
+import type { AgentCamera } from '../src/protocol/assignment.ts';
+import { authorizationHeader, type Challenge } from '../src/protocol/digest-auth.ts';
+import { chooseChallenge } from './probes/auth-choice.ts';
 import { rtspRequestUrl, USER_AGENT } from './probes/rtsp.ts';
 import { RtspConnection, RtspError, type RtspResponse } from './probes/rtsp-wire.ts';
 import { KeyFrameAssembler, parseRtp, type KeyFrame, type RtpPacket } from './rtp-depacketize.ts';
@@ -31,6 +33,8 @@ export interface KeyFrameRequest {
   url: string;
   username?: string;
   password?: string;
+  /** 'basic': a Basic-only camera is answered (the password in clear); else only Digest */
+  httpAuth?: AgentCamera['httpAuth'];
   /** the whole session (connect … key frame), ms */
   timeoutMs: number;
   /** one request's answer, ms (never past the deadline) */
@@ -224,8 +228,11 @@ class FrameSession {
     let res = await this.send(method, uri, headers);
     if (res.status !== 401) return res;
     const answered = this.challenge !== null;
-    const fresh = parseChallenges(res.headers.get('www-authenticate'))[0];
-    if (fresh === undefined) throw new SessionError('auth', `${method} RTSP 401 without challenge`);
+    // Digest when offered; Basic only for a camera configured for it (./probes/auth-choice.ts)
+    const choice = chooseChallenge(res.headers.get('www-authenticate'), { httpAuth: this.req.httpAuth });
+    if ('refused' in choice) throw new SessionError('auth', choice.refused);
+    if ('none' in choice) throw new SessionError('auth', `${method} RTSP 401 without challenge`);
+    const fresh = choice.challenge;
     // a second 401 to our credentials is a refusal, unless the camera only says our nonce went stale
     if (answered && fresh.stale !== true) throw new SessionError('auth', 'RTSP 401');
     this.challenge = fresh;

@@ -12,6 +12,7 @@ export async function probeFrame(ctx: RungContext): Promise<RungReport> {
     url: rtspRequestUrl(ctx.cam.rtspUrl),
     username: ctx.cam.username,
     password: ctx.cam.password,
+    httpAuth: ctx.cam.httpAuth,
     timeoutMs: ctx.timeoutMs,
   });
   if (r.ok) return { outcome: 'ok', detail: r.transport === 'udp' ? `${r.jpeg.length} B JPEG, RTP over UDP` : `${r.jpeg.length} B JPEG` };

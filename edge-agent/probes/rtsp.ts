@@ -1,13 +1,15 @@
 /**
  * Rung 4: RTSP over raw `node:net`. OPTIONS (often unauthenticated), then DESCRIBE; on a
- * 401 answer the challenge (Digest preferred over Basic; the digest uri carries no
+ * 401 answer the challenge (Digest when offered; Basic only for a camera configured
+ * `httpAuth: 'basic'`, ./auth-choice.ts — else 'auth', nothing sent; the digest uri carries no
  * user:pass) and DESCRIBE once more. Only a DESCRIBE 200 with an SDP body is 'ok':
  * OPTIONS alone gives false positives. A second 401 → 'auth' (never retried in a loop).
  * A DESCRIBE answered at the camera's session limit (453, 503 with Retry-After, vendor
  * wordings: ../rtsp-session-limit.ts) is 'ok' and busy: the camera is alive, its sessions taken.
  */
-import { authorizationHeader, parseChallenges, type Challenge } from '../../src/protocol/digest-auth.ts';
+import { authorizationHeader, type Challenge } from '../../src/protocol/digest-auth.ts';
 import { sessionLimitDetail } from '../rtsp-session-limit.ts';
+import { chooseChallenge } from './auth-choice.ts';
 import type { RungContext, RungProbe, RungReport } from './types.ts';
 import { RtspConnection, RtspError, type RtspResponse } from './rtsp-wire.ts';
 
@@ -49,8 +51,12 @@ function describeVerdict(res: RtspResponse, authenticated: boolean): RungReport 
   return { outcome: 'fail', detail: `RTSP ${res.status}` };
 }
 
-function pickChallenge(res: RtspResponse): Challenge | undefined {
-  return parseChallenges(res.headers.get('www-authenticate'))[0]; // sorted: Digest first
+/** Digest when offered; Basic only for a camera configured for it (./auth-choice.ts): a refusal is 'auth', nothing sent. */
+function pickChallenge(res: RtspResponse, cam: RungContext['cam']): Challenge | RungReport | undefined {
+  const choice = chooseChallenge(res.headers.get('www-authenticate'), cam);
+  if ('challenge' in choice) return choice.challenge;
+  if ('refused' in choice) return { outcome: 'auth', detail: choice.refused };
+  return undefined;
 }
 
 /** Connections of one rung run; once `over`, no new connection may open. */
@@ -75,7 +81,9 @@ async function climb(ctx: RungContext, st: RunState): Promise<RungReport> {
   let cseq = 1;
   const options = await conn.request(requestText('OPTIONS', url, cseq++));
   // a camera that challenges OPTIONS already: answer that challenge in DESCRIBE directly
-  let challenge = options.status === 401 ? pickChallenge(options) : undefined;
+  const offered = options.status === 401 ? pickChallenge(options, ctx.cam) : undefined;
+  if (offered !== undefined && 'outcome' in offered) return offered;
+  let challenge: Challenge | undefined = offered;
   const auth = (c: Challenge): string => authorizationHeader(c, { username, password }, 'DESCRIBE', url);
 
   const reopenIfClosed = async (res: RtspResponse): Promise<void> => {
@@ -90,7 +98,9 @@ async function climb(ctx: RungContext, st: RunState): Promise<RungReport> {
     const first = await conn.request(requestText('DESCRIBE', url, cseq++));
     const verdict = describeVerdict(first, false);
     if (verdict !== 'challenge') return verdict;
-    challenge = pickChallenge(first);
+    const asked = pickChallenge(first, ctx.cam);
+    if (asked !== undefined && 'outcome' in asked) return asked;
+    challenge = asked;
     if (challenge === undefined) return { outcome: 'auth', detail: 'RTSP 401 without challenge' };
     await reopenIfClosed(first);
   } else {

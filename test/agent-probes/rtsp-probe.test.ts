@@ -8,6 +8,7 @@
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BASIC_REFUSED } from '../../edge-agent/probes/auth-choice.ts';
 import { parseRtspResponse } from '../../edge-agent/probes/rtsp-wire.ts';
 import { probeRtsp, rtspRequestUrl } from '../../edge-agent/probes/rtsp.ts';
 import { loopbackCamera, PASSWORD } from './cam.ts';
@@ -62,10 +63,13 @@ describe('rtsp rung', () => {
     expect(authz).not.toContain(PASSWORD);
   });
 
-  it('Basic only: answers with Basic', async () => {
+  it('Basic only: refused for a Digest camera (nothing sent); answered with Basic for a camera configured httpAuth: basic', async () => {
     const srv = await rtsp({ basicOnly: true });
-    expect((await probeRtsp(ctx(srv.port))).outcome).toBe('ok');
-    expect(srv.requests[2]).toMatch(/^DESCRIBE Basic /);
+    expect(await probeRtsp(ctx(srv.port))).toEqual({ outcome: 'auth', detail: BASIC_REFUSED });
+    expect(srv.requests.map((r) => r.split(' ').slice(0, 2).join(' '))).toEqual(['OPTIONS', 'DESCRIBE']);
+    const basic = ctx(srv.port);
+    expect((await probeRtsp({ ...basic, cam: { ...basic.cam, httpAuth: 'basic' } })).outcome).toBe('ok');
+    expect(srv.requests.at(-1)).toMatch(/^DESCRIBE Basic /);
   });
 
   it('OPTIONS already challenged: answers that challenge in the first DESCRIBE', async () => {

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeKeyFrame, grabFrame } from '../../edge-agent/frame-grab.ts';
 import { probeCamera } from '../../edge-agent/ladder.ts';
 import { AgentMetrics } from '../../edge-agent/metrics.ts';
+import { BASIC_REFUSED } from '../../edge-agent/probes/auth-choice.ts';
 import { probeRtsp } from '../../edge-agent/probes/rtsp.ts';
 import { RtspConnection, type RtspResponse } from '../../edge-agent/probes/rtsp-wire.ts';
 import { fetchKeyFrame } from '../../edge-agent/rtsp-session.ts';
@@ -214,6 +215,21 @@ describe('frame session against scripted cameras', () => {
     const [tcp, udp] = setups(c);
     expect(tcp).toBe('RTP/AVP/TCP;unicast;interleaved=0-1');
     expect(udp).toMatch(/^RTP\/AVP;unicast;client_port=(\d+)-(\d+)$/);
+  });
+
+  it('a camera offering only Basic: refused, the password never sent — unless the camera is configured httpAuth: basic', async () => {
+    const basicOnly = (req: ScriptedRequest): ScriptedReply => {
+      if (req.method === 'TEARDOWN') return { status: '200 OK' };
+      const auth = req.headers.get('authorization');
+      if (auth !== `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`) return { status: '401 Unauthorized', headers: ['WWW-Authenticate: Basic realm="old"'] };
+      if (req.method === 'DESCRIBE') return { status: '200 OK', headers: [`Content-Base: ${req.uri}/`], body: h264Sdp() };
+      if (req.method === 'SETUP') return setupOk(req);
+      return { status: '200 OK', headers: ['Session: 5150'] };
+    };
+    const c = await start(basicOnly);
+    expect(await grab(c)).toMatchObject({ ok: false, reason: 'auth', detail: BASIC_REFUSED });
+    expect(c.requests.some((r) => r.headers.has('authorization'))).toBe(false);
+    expect(await fetchKeyFrame({ url: c.url, username: 'admin', password: PASSWORD, httpAuth: 'basic', timeoutMs: 3000 })).toMatchObject({ ok: true });
   });
 
   it('a camera refusing UDP too → fail, not busy, no loop', async () => {
