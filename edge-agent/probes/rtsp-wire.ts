@@ -1,7 +1,8 @@
 /**
  * Minimal RTSP/1.0 client connection over raw `node:net`: write a request, read one
  * response (status line, headers, Content-Length body); RTP packets the camera interleaves
- * on the same connection (`$` channel length payload, RFC 2326 §10.12) go to `onInterleaved`.
+ * on the same connection (`$` channel length payload, RFC 2326 §10.12) go to `onInterleaved`;
+ * requests the camera sends us (SET_PARAMETER, ANNOUNCE …) are read and dropped.
  *
  * A camera controls every byte here, so parsing is linear and bounded: the header block is
  * scanned once (the search resumes where the last chunk ended), capped at MAX_HEAD bytes,
@@ -162,6 +163,9 @@ export class RtspConnection {
         this.onInterleaved?.(channel, payload);
         continue;
       }
+      const request = this.cameraRequest();
+      if (request === 'more') return;
+      if (request === 'skipped') continue;
       if (!this.waiter) {
         // an answer nobody asked for yet: keep it, within the same bounds as any answer
         if (this.buf.length > MAX_HEAD + MAX_BODY) this.fail(new RtspError('fail', 'unsolicited data'));
@@ -186,6 +190,37 @@ export class RtspConnection {
       this.waiter = null;
       w.resolve(parsed.res);
     }
+  }
+
+  /**
+   * A request the camera sends us on this connection (RFC 2326 §10: SET_PARAMETER, ANNOUNCE,
+   * GET_PARAMETER keep-alives, …): read whole within the same caps and dropped unanswered, so
+   * that the interleaved RTP behind it still flows. 'no' when the bytes are not one (an
+   * answer, or garbage: parseRtspResponse refuses that).
+   */
+  private cameraRequest(): 'no' | 'more' | 'skipped' {
+    const b = this.buf;
+    if (b[0] === 0x52 /* R */ && (b.length < 5 || b.toString('latin1', 0, 5) === 'RTSP/')) return 'no';
+    // a method token: 3–16 of A–Z and _, then a space
+    let i = 0;
+    while (i < b.length && i < 17 && ((b[i]! >= 0x41 && b[i]! <= 0x5a) || b[i] === 0x5f)) i++;
+    if (i === b.length && i < 17) return 'more';
+    if (i < 3 || i > 16 || b[i] !== 0x20) return 'no';
+    const end = b.indexOf(HEADER_END, Math.max(0, this.scanned - 3));
+    if (end < 0 || end > MAX_HEAD) {
+      this.scanned = b.length;
+      return b.length > MAX_HEAD ? 'no' : 'more';
+    }
+    const lines = b.toString('latin1', 0, end).split('\r\n');
+    if (!(lines[0] ?? '').endsWith(' RTSP/1.0')) return 'no';
+    const length = contentLength(headerFields(lines).get('content-length')?.[0]);
+    if (length > MAX_BODY) return 'no';
+    if (b.length < end + 4 + length) {
+      this.scanned = end;
+      return 'more';
+    }
+    this.consume(end + 4 + length);
+    return 'skipped';
   }
 
   private consume(n: number): void {

@@ -84,6 +84,32 @@ describe('RTSP wire reader', () => {
   });
 });
 
+describe('RTSP wire reader: requests from the camera', () => {
+  it('a SET_PARAMETER the camera sends between its RTP packets is dropped; the RTP behind it and the next answer still read', async () => {
+    const got: number[] = [];
+    const server = createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => {
+        const rtp = (ch: number, n: number) => Buffer.concat([Buffer.from([0x24, ch, 0, n]), Buffer.alloc(n, ch)]);
+        s.write(Buffer.concat([rtp(0, 4), Buffer.from('SET_PARAMETER rtsp://127.0.0.1/x RTSP/1.0\r\nCSeq: 7\r\nContent-Length: 5\r\n\r\nhello'), rtp(0, 6)]));
+        setTimeout(() => s.write('RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n'), 30);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const conn = new RtspConnection('127.0.0.1', (server.address() as { port: number }).port);
+    conn.onInterleaved = (_ch, p) => got.push(p.length);
+    try {
+      await conn.ready;
+      const r = await conn.request('PLAY rtsp://127.0.0.1/x RTSP/1.0\r\nCSeq: 1\r\n\r\n');
+      expect(r.status).toBe(200);
+      expect(got).toEqual([4, 6]);
+    } finally {
+      conn.close();
+      server.close();
+    }
+  });
+});
+
 describe('KeyFrameAssembler (depacketizer)', () => {
   const rtp = (pkts: Buffer[]) => pkts.map((p) => parseRtp(p)!);
 
