@@ -5,7 +5,10 @@
  * the count the hub stored (its ledger, ingest_batches). FAULT_SCALE=long (npm run faults)
  * stretches every fault to the issue's durations.
  */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../../edge-agent/agent.ts';
 import { DEFAULTS, type AgentConfig } from '../../edge-agent/config.ts';
@@ -82,3 +85,56 @@ export async function ledger(db: Database): Promise<{ seqs: number[]; items: num
 
 /** the seqs form 1..n without a gap */
 export const gapless = (seqs: number[]): boolean => seqs.every((s, i) => s === seqs[0]! + i);
+
+/**
+ * A small tmpfs on a fresh folder in TMPDIR (root only): `skip` says why not when mount is not
+ * permitted; `unmount()` unmounts it (if mounted) and removes the folder.
+ */
+export function mountTmpfs(size: string): { dir: string; skip: string | null; unmount: () => void } {
+  const dir = fs.mkdtempSync(join(tmpdir(), 'se-enospc-'));
+  const unmount = (mounted: boolean) => () => {
+    if (mounted) {
+      try {
+        execFileSync('umount', [dir], { stdio: 'pipe' });
+      } catch {
+        // a file still open in this process (a spool's reader): detach now, freed when it closes
+        execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
+    return { dir, skip: null, unmount: unmount(true) };
+  } catch (e) {
+    return { dir, unmount: unmount(false), skip: `cannot mount a tmpfs here (${(e as Error).message.split('\n')[0]}): the ENOSPC fault needs root or CAP_SYS_ADMIN` };
+  }
+}
+
+/** take every byte left on the file system of `dir` */
+export function fill(dir: string): number {
+  const fd = fs.openSync(join(dir, 'filler'), 'w');
+  const chunk = Buffer.alloc(64 * 1024, 1);
+  let bytes = 0;
+  try {
+    for (let i = 0; i < 10_000; i++) {
+      try {
+        bytes += fs.writeSync(fd, chunk);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+        // the last partial block: smaller writes until not a byte is left
+        for (let n = 32 * 1024; n >= 1; n = Math.floor(n / 2)) {
+          try {
+            for (let k = 0; k < 64; k++) bytes += fs.writeSync(fd, chunk.subarray(0, n));
+          } catch {
+            /* next smaller size */
+          }
+        }
+        return bytes;
+      }
+    }
+    throw new Error('the tmpfs never filled');
+  } finally {
+    fs.closeSync(fd);
+  }
+}

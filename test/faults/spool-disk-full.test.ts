@@ -1,0 +1,105 @@
+/**
+ * Fault: the agent's spool disk is full (ENOSPC). The agent's data folder is a small tmpfs
+ * mounted for the test (the session runs as root; skipped with the reason when mount is not
+ * permitted). The hub is unreachable, so the agent spools; then a filler file takes every
+ * byte left. The agent keeps probing and does not crash; each batch it cannot write is logged
+ * and counted (reportErrors{kind="spool_write"}); when the filler is removed it spools again,
+ * and once the hub is back every batch the spool had taken — before and after the disk was
+ * full — is in the hub's ledger; what is missing is exactly what was logged as lost.
+ */
+import * as fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { reportFault } from '../fuzz/campaign.ts';
+import { startProxy } from '../support/fault-proxy.ts';
+import { startTestHub } from '../support/hub-harness.ts';
+import { sleep, until } from '../support/wait.ts';
+import { agentConfig, fill, fleetCounty, ledger, mountTmpfs, produced, scaled, startAgent } from './support.ts';
+
+const FULL_MS = scaled(3000, 60_000);
+
+const mnt = mountTmpfs('2m');
+const cleanup: (() => Promise<void> | void)[] = [];
+afterAll(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+  mnt.unmount();
+});
+if (mnt.skip) console.log(`[fault] spool_disk_full: skipped: ${mnt.skip}`);
+
+describe.skipIf(mnt.skip !== null)('fault: the spool disk full (ENOSPC)', () => {
+  it(
+    'logs and counts what it cannot spool, does not crash, loses nothing the spool took, resumes when space returns',
+    async () => {
+      const { fleet, configDir } = await fleetCounty('127.63');
+      cleanup.push(() => fleet.close());
+      const t = await startTestHub('pglite', { configDir });
+      cleanup.push(() => t.close());
+      await t.hub.app.listen({ port: 0, host: '127.0.0.1' });
+      const proxy = await startProxy((t.hub.app.server.address() as AddressInfo).port);
+      cleanup.push(() => proxy.close());
+      const dataDir = join(mnt.dir, 'agent');
+      const { agent, lines } = startAgent(agentConfig(proxy.url, dataDir));
+      cleanup.push(() => agent.stop());
+      await agent.start();
+      await until(() => agent.status().reports.sent > 1, 20_000, 'first batches acknowledged');
+
+      proxy.set('refuse'); // the hub away: the agent spools
+      await until(() => agent.status().spool.batches >= 3, 20_000, 'batches spooled');
+      const fillerBytes = fill(mnt.dir);
+      const lostLines = () => lines.filter((l) => l.msg === 'spool write failed: batch lost');
+      await until(() => lostLines().length >= 2, 20_000, 'spool writes failing on the full disk');
+      const producedBeforeFull = await produced(agent);
+      await sleep(FULL_MS);
+      expect(agent.status().cameras).toBe(5); // alive and probing (agent-a's cameras)
+      const producedWhileFull = (await produced(agent)) - producedBeforeFull;
+      const spooledWhileFull = agent.status().spool.batches;
+
+      fs.rmSync(join(mnt.dir, 'filler')); // space returns
+      await until(() => agent.status().spool.batches > spooledWhileFull, 20_000, 'spooling again');
+      proxy.set('pass');
+      await until(() => agent.status().spool.batches === 0, 60_000, 'spool drained');
+      await agent.stop();
+
+      const made = await produced(agent);
+      const stored = await ledger(t.hub.db);
+      const lost = lostLines().map((l) => ({ seq: Number(l.seq), items: Number(l.items) }));
+      const lostItems = lost.reduce((a, l) => a + l.items, 0);
+      const spoolErrors = (await agent.metrics.reportErrors.get()).values.filter((v) => v.labels.kind === 'spool_write').reduce((a, v) => a + v.value, 0);
+      const ledgerSeqs = new Set(stored.seqs);
+      const lostSeqs = new Set(lost.map((l) => l.seq));
+      const maxSeq = Math.max(...stored.seqs, ...lostSeqs);
+      // batches neither in the ledger nor logged as lost: the known finding (test/faults/spool-short-write.test.ts) —
+      // a write the full disk cut short was taken as whole, read back later as a corrupt line and skipped
+      const unlogged: number[] = [];
+      for (let s = 1; s <= maxSeq; s++) if (!ledgerSeqs.has(s) && !lostSeqs.has(s)) unlogged.push(s);
+      const corruptLines = agent.status().spool.corruptLines;
+      const counts = {
+        fullS: FULL_MS / 1000,
+        fillerBytes,
+        produced: made,
+        producedWhileFull,
+        stored: stored.items,
+        lostCounted: lostItems,
+        lostBatches: lost.length,
+        spoolWriteErrors: spoolErrors,
+        // results missing from the hub that no log line accounts for
+        uncountedLostItems: made - stored.items - lostItems,
+        shortWriteBatches: unlogged.length,
+        corruptLines,
+        duplicated: Math.max(0, stored.items - made),
+      };
+      reportFault('spool_disk_full', counts);
+
+      expect(producedWhileFull).toBeGreaterThan(0); // kept probing with the disk full
+      expect(spoolErrors).toBe(lost.length); // every failed write counted once…
+      expect(lost.every((l) => !ledgerSeqs.has(l.seq))).toBe(true); // …and really not delivered
+      expect(stored.items).toBeLessThanOrEqual(made - lostItems); // nothing twice
+      // every other batch was delivered, but for the cut-short writes (known, reported; each
+      // shows as a corrupt spool line): when spool.ts checks its writes, this becomes toEqual([])
+      expect(unlogged.length, `batches lost without a log line: ${unlogged.join(',')}`).toBeLessThanOrEqual(corruptLines);
+      if (unlogged.length === 0) expect(stored.items + lostItems, 'nothing lost that is not counted').toBe(made);
+    },
+    FULL_MS + 120_000,
+  );
+});
