@@ -66,6 +66,16 @@ function inTurn(list: Reply[], silent: EndMode): () => Reply | null {
   };
 }
 
+/** an answer whose head is whole and whose body is shorter than it declares (or chunked): what the known finding needs */
+function cutAfterHead(r: Reply): boolean {
+  const text = r.bytes.toString('latin1');
+  const end = text.indexOf('\r\n\r\n');
+  if (!/^HTTP\/1\.[01] /.test(text) || end < 0) return false;
+  const head = text.slice(0, end);
+  const declared = /\ncontent-length:\s*(\d+)/i.exec(head);
+  return /\ntransfer-encoding:\s*chunked/i.test(head) || (declared !== null && Number(declared[1]) > r.bytes.length - end - 4);
+}
+
 const quiet = createLogger('fuzz', { write: () => true } as unknown as NodeJS.WritableStream);
 
 describe('fuzz: agent against a hostile camera', () => {
@@ -227,7 +237,7 @@ describe('fuzz: agent against a hostile camera', () => {
           // the known finding (reported, not ours to fix): a snapshot answer whose head arrived and
           // whose body never completes (cut by a close or reset, or held) leaves grab() pending
           // forever — counted apart, so the campaign still catches every other hang
-          if (e instanceof HangError && gets.some((g) => /^HTTP\/1\.[01] /.test(g.bytes.toString('latin1')) && g.bytes.includes('\r\n\r\n'))) {
+          if (e instanceof HangError && gets.some(cutAfterHead)) {
             knownHangs++;
             return 'ok';
           }
