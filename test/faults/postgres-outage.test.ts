@@ -5,7 +5,7 @@
  * passes again. A real agent over simulated cameras reports all along. While the database is
  * away the hub keeps answering (/healthz 200, /readyz 503, reports 503: the agent spools); after
  * it returns, every result the agent produced is in the ledger exactly once.
- * Test run: 6 s away; npm run faults: 60 s.
+ * Test run: 4 s away; npm run faults: 60 s.
  */
 import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +19,7 @@ import { sleep, until } from '../support/wait.ts';
 import { agentConfig, fleetCounty, gapless, ledger, produced, scaled, startAgent } from './support.ts';
 
 const url = process.env.TEST_DATABASE_URL;
-const OUTAGE_MS = scaled(6000, 60_000);
+const OUTAGE_MS = scaled(4000, 60_000);
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
