@@ -1,7 +1,8 @@
 /**
  * Agent figures:
- *  agent.cpu_us_per_probe  CPU µs per full ladder (TCP + ONVIF time + ONVIF auth + RTSP DESCRIBE)
- *                          against the simulator (in a child process: its CPU is not counted)
+ *  agent.rungs_cpu_us_per_ladder  CPU µs of the rungs alone per full ladder (TCP + ONVIF time +
+ *                          ONVIF auth + RTSP DESCRIBE) against the simulator (in a child process:
+ *                          its CPU is not counted); the whole agent process: bench/agent-process.ts
  *  agent.baseline_ratio    the naive way (onvif Cam.connect + getDeviceInformation + one ffmpeg run)
  *                          CPU per camera ÷ ours
  *  agent.detect_ms         fault switched on in the simulator → the hub holds the failing
@@ -86,7 +87,8 @@ await bounded(rounds, 20, async (c) => {
 });
 const cpu = process.cpuUsage(c0);
 const oursUs = (cpu.user + cpu.system) / rounds.length;
-figure('agent.cpu_us_per_probe', oursUs, 'µs', {
+// the rungs alone, in this process; the agent process's own figure is bench/agent-process.ts
+figure('agent.rungs_cpu_us_per_ladder', oursUs, 'µs', {
   ladders: rounds.length,
   failed,
   wallMs: Math.round(performance.now() - t0),

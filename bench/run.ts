@@ -10,6 +10,7 @@ const benches: [string, string[]][] = [
   ['hub', ['bench/hub-ingest.ts', 'pglite']],
   ['hub', ['bench/hub-ingest.ts', 'postgres']],
   ['agent', ['bench/agent.ts']],
+  ['agent', ['bench/agent-process.ts']],
   ['agent', ['bench/agent-rss.ts']],
   ['tickets', ['bench/tickets.ts']],
   ['live', ['bench/live.ts']],

@@ -57,9 +57,19 @@ export interface SchedulerOptions {
   /** back-off window of the scheduler's own guard, when none is given */
   authBackoffMs?: number;
   frameEvery?: number;
-  /** granularity of the dispatch timer */
+  /**
+   * the dispatch quantum, ms: the scheduler wakes at cycleStart + k·tickMs and starts every
+   * camera due by then (default: DEFAULT_TICK_MS, at most cycle/20). A camera thus starts up
+   * to one quantum after its phase, at the same point of every cycle (its probes stay one
+   * cycle apart). Waking once per camera instead (5 ms at 200 ladders/s) cost the agent
+   * process ~2× the CPU per ladder: the wake-up, not the probe, dominated (npm run bench,
+   * agent.cpu_us_per_probe).
+   */
   tickMs?: number;
 }
+
+/** See SchedulerOptions.tickMs. */
+export const DEFAULT_TICK_MS = 250;
 
 interface Slot {
   cam: AgentCamera;
@@ -119,8 +129,8 @@ export class Scheduler {
     this.maxConcurrent = opts.maxConcurrent ?? 256;
     this.guard = opts.guard ?? new LoginGuard(opts.authBackoffMs ?? 600_000);
     this.frameEvery = opts.frameEvery ?? 0;
-    this.tickMs = opts.tickMs ?? 5;
     if (this.cycleMs <= 0 || this.maxConcurrent <= 0) throw new Error('scheduler: cycleMs and maxConcurrent must be > 0');
+    this.tickMs = Math.max(1, opts.tickMs ?? Math.min(DEFAULT_TICK_MS, this.cycleMs / 20));
   }
 
   /** Replace the camera set; keeps per-camera state (running) of cameras that stay; auth back-off lives in the guard. */
@@ -213,8 +223,11 @@ export class Scheduler {
     }
     this.dispatchDue(now - this.cycleStart);
     this.drain();
-    const nextAt = this.cursor < this.order.length ? this.cycleStart + this.order[this.cursor]!.phase * this.cycleMs : this.cycleStart + this.cycleMs;
-    this.timer = this.clock.setTimeout(() => this.tick(), Math.max(this.tickMs, nextAt - now));
+    // the next wake-up: the first quantum boundary at or after the next camera's phase (or
+    // the cycle's end), never sooner than one quantum from now
+    const nextElapsed = this.cursor < this.order.length ? this.order[this.cursor]!.phase * this.cycleMs : this.cycleMs;
+    const boundary = Math.min(this.cycleMs, Math.ceil(nextElapsed / this.tickMs) * this.tickMs);
+    this.timer = this.clock.setTimeout(() => this.tick(), Math.max(this.tickMs, this.cycleStart + boundary - now));
   }
 
   private dispatchDue(elapsed: number): void {

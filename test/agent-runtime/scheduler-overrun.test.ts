@@ -42,6 +42,8 @@ function run(opts: { n: number; lagMs: number; probeMs: (code: string) => number
   const sched = new Scheduler({
     clock,
     cycleMs: 10_000,
+    // the timer per camera: late timers, not the dispatch quantum, are the subject here
+    tickMs: 5,
     probeTimeoutMs: 30_000,
     maxConcurrent: opts.maxConcurrent ?? 256,
     probe: async (cam) => {
