@@ -58,6 +58,8 @@ interface CamMemo {
   nc: number;
   offsetMs: number;
   rtspFailedUntil: number;
+  /** the last RTSP fallback's failure (shown during its back-off when ONVIF has no snapshot) */
+  rtspFailure: GrabError | null;
   inFlight: Promise<SnapshotResult> | null;
 }
 
@@ -103,7 +105,7 @@ export class SnapshotSource {
 
   private memoOf(code: string): CamMemo {
     let m = this.memo.get(code);
-    if (!m) this.memo.set(code, (m = { uri: null, challenge: null, nc: 0, offsetMs: 0, rtspFailedUntil: 0, inFlight: null }));
+    if (!m) this.memo.set(code, (m = { uri: null, challenge: null, nc: 0, offsetMs: 0, rtspFailedUntil: 0, rtspFailure: null, inFlight: null }));
     return m;
   }
 
@@ -119,26 +121,31 @@ export class SnapshotSource {
       onvifErr = e instanceof GrabError ? e : new GrabError('fail', (e as Error).message);
       if (onvifErr.reason === 'auth') return this.failed(cam, onvifErr);
     }
-    if (this.now() < m.rtspFailedUntil) return this.failed(cam, onvifErr);
+    // the ONVIF reason says more (unreachable vs no snapshot) unless ONVIF was merely absent, or
+    // the camera answered RTSP at its session limit (busy: it is there, its sessions are taken)
+    const shown = (rtsp: GrabError | null) => (rtsp && (onvifErr.reason === 'no_snapshot' || rtsp.reason === 'busy') ? rtsp : onvifErr);
+    if (this.now() < m.rtspFailedUntil) return this.failed(cam, shown(m.rtspFailure));
     const r = await (this.o.grabFrame ?? grabFrame)({
       url: rtspRequestUrl(cam.rtspUrl),
       username: cam.username,
       password: cam.password,
+      httpAuth: cam.httpAuth,
       timeoutMs: this.timeoutMs,
       maxBytes: this.maxBytes,
     });
     if (r.ok) {
       this.counters.rtsp++;
       this.guard.succeeded(cam.code);
+      m.rtspFailure = null;
       return { ok: true, jpeg: r.jpeg, capturedAt: this.now(), via: 'rtsp' };
     }
     m.rtspFailedUntil = this.now() + (this.o.rtspRetryMs ?? 10_000);
-    if (r.reason === 'auth') return this.failed(cam, new GrabError('auth', 'RTSP 401'));
-    // the ONVIF reason says more (unreachable vs no snapshot) unless ONVIF was merely absent
-    return this.failed(
-      cam,
-      onvifErr.reason === 'no_snapshot' ? new GrabError(r.reason === 'too_large' ? 'too_large' : r.reason === 'timeout' ? 'timeout' : 'fail', r.detail) : onvifErr,
-    );
+    if (r.reason === 'auth') {
+      m.rtspFailure = null;
+      return this.failed(cam, new GrabError('auth', 'RTSP 401'));
+    }
+    m.rtspFailure = new GrabError(r.reason === 'too_large' || r.reason === 'timeout' || r.reason === 'busy' ? r.reason : 'fail', r.detail);
+    return this.failed(cam, shown(m.rtspFailure));
   }
 
   private failed(cam: AgentCamera, e: GrabError): SnapshotResult {
@@ -255,8 +262,15 @@ export class SnapshotSource {
     return jpeg;
   }
 
+  /**
+   * One GET, settled exactly once on every path: the answer's end (resolve); a request error, a
+   * response aborted / in error / closed before its end (a body cut by the camera), the size cap,
+   * or the deadline (reject). The deadline bounds all of them: it rejects and destroys the socket
+   * itself, whatever events the socket does or does not emit afterwards.
+   */
   private get(uri: URL, authorization?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
     return new Promise((resolve, reject) => {
+      let settled = false;
       // the camera's answer head is read by Node's parser (llhttp: linear), capped like the SOAP answers' (16 KB)
       const req = http.request(uri, {
         method: 'GET',
@@ -264,22 +278,35 @@ export class SnapshotSource {
         maxHeaderSize: MAX_HEAD_BYTES,
         headers: { connection: 'close', accept: 'image/jpeg', ...(authorization ? { authorization } : {}) },
       });
-      const timer = setTimeout(() => req.destroy(new GrabError('timeout', `snapshot: no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-      req.on('error', (e: NodeJS.ErrnoException) => {
+      const fail = (e: GrabError) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        reject(e instanceof GrabError ? e : new GrabError(e.code === 'ECONNREFUSED' || e.code === 'EHOSTUNREACH' ? 'unreachable' : 'fail', `snapshot: ${e.code ?? e.message}`));
+        reject(e);
+        req.destroy();
+      };
+      const timer = setTimeout(() => fail(new GrabError('timeout', `snapshot: no complete answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        fail(e instanceof GrabError ? e : new GrabError(e.code === 'ECONNREFUSED' || e.code === 'EHOSTUNREACH' ? 'unreachable' : 'fail', `snapshot: ${e.code ?? e.message}`));
       });
+      req.on('close', () => fail(new GrabError('fail', 'snapshot: connection closed before an answer')));
       req.on('response', (res) => {
         const declared = Number(res.headers['content-length'] ?? 0);
-        if (declared > this.maxBytes) return req.destroy(new GrabError('too_large', `snapshot over ${this.maxBytes} bytes`));
+        if (declared > this.maxBytes) return fail(new GrabError('too_large', `snapshot over ${this.maxBytes} bytes`));
         const chunks: Buffer[] = [];
         let size = 0;
+        const cut = (why: string) => fail(new GrabError('fail', `snapshot: ${why} after ${size}${declared > 0 ? ` of ${declared}` : ''} body bytes`));
         res.on('data', (c: Buffer) => {
           size += c.length;
-          if (size > this.maxBytes) req.destroy(new GrabError('too_large', `snapshot over ${this.maxBytes} bytes`));
+          if (size > this.maxBytes) fail(new GrabError('too_large', `snapshot over ${this.maxBytes} bytes`));
           else chunks.push(c);
         });
+        res.on('aborted', () => cut('connection cut'));
+        res.on('error', (e: NodeJS.ErrnoException) => cut(`answer broken (${e.code ?? e.message})`));
+        res.on('close', () => cut('connection closed'));
         res.on('end', () => {
+          if (settled) return;
+          settled = true;
           clearTimeout(timer);
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks, size) });
         });

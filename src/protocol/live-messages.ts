@@ -46,7 +46,8 @@ const StopCommandSchema = Type.Object({ type: Type.Literal('stop'), camera: Came
 export const HubToAgentSchema = Type.Union([WelcomeCommandSchema, StartCommandSchema, StopCommandSchema]);
 export type HubToAgent = Static<typeof HubToAgentSchema>;
 
-export type GrabFailure = 'unreachable' | 'timeout' | 'auth' | 'no_snapshot' | 'too_large' | 'fail' | 'unknown_camera';
+/** busy: the camera is alive but every RTSP session is taken (its session limit), so no frame now */
+export type GrabFailure = 'unreachable' | 'timeout' | 'auth' | 'no_snapshot' | 'too_large' | 'busy' | 'fail' | 'unknown_camera';
 
 export type AgentToHub = { type: 'grab_failed'; camera: string; reason: GrabFailure; detail: string; at: number };
 
