@@ -45,11 +45,11 @@ export async function onvifAuth(ctx: RungContext): Promise<RungReport> {
     const body = getDeviceInformationEnvelope(username, password, offset);
     let first: SoapResponse;
     try {
-      first = await soapPost({ host, port, path, body, timeoutMs: ctx.timeoutMs, socket: kept, keepAlive: true });
+      first = await soapPost({ host, port, path, body, timeoutMs: ctx.timeoutMs, socket: kept, keepAlive: true, recordPeer: false });
     } catch (e) {
       // the camera closed the kept connection meanwhile: one fresh connection
       if (!kept || !(e instanceof SoapTransportError) || e.kind !== 'fail' || deadline - Date.now() <= 0) throw e;
-      first = await soapPost({ host, port, path, body, timeoutMs: deadline - Date.now(), keepAlive: true });
+      first = await soapPost({ host, port, path, body, timeoutMs: deadline - Date.now(), keepAlive: true, recordPeer: false });
     }
     const choice = first.status === 401 ? chooseChallenge(first.headers['www-authenticate'], ctx.cam) : { none: true as const };
     if ('refused' in choice) {
@@ -74,6 +74,7 @@ export async function onvifAuth(ctx: RungContext): Promise<RungReport> {
       body: getDeviceInformationEnvelope(username, password, offset),
       timeoutMs: remaining,
       authorization: authorizationHeader(challenge, { username, password }, 'POST', path),
+      recordPeer: false,
     });
     return interpret(second);
   } catch (e) {

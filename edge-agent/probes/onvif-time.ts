@@ -49,12 +49,12 @@ export async function onvifTime(host: string, port: number, path: string, timeou
   try {
     let res: SoapResponse;
     try {
-      res = await soapPost({ host, port, path, body: GET_SYSTEM_DATE_AND_TIME, timeoutMs, socket, keepAlive: true });
+      res = await soapPost({ host, port, path, body: GET_SYSTEM_DATE_AND_TIME, timeoutMs, socket, keepAlive: true, recordPeer: false });
     } catch (e) {
       // a handed-over connection the camera dropped meanwhile: one fresh connection
       if (!socket || !(e instanceof SoapTransportError) || e.kind !== 'fail' || deadline - Date.now() <= 0) throw e;
       sentAt = Date.now();
-      res = await soapPost({ host, port, path, body: GET_SYSTEM_DATE_AND_TIME, timeoutMs: deadline - sentAt, keepAlive: true });
+      res = await soapPost({ host, port, path, body: GET_SYSTEM_DATE_AND_TIME, timeoutMs: deadline - sentAt, keepAlive: true, recordPeer: false });
     }
     const report = interpretTimeResponse(res, sentAt, Date.now());
     // the kept connection goes on to the auth rung (GetDeviceInformation on the same connection)

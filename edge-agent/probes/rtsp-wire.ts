@@ -118,7 +118,8 @@ export class RtspConnection {
       this.drain();
     });
     this.socket.on('error', (e: NodeJS.ErrnoException) => this.fail(new RtspError('fail', e.code ?? 'socket error')));
-    this.socket.on('close', () => this.fail(new RtspError('fail', 'closed by peer')));
+    // after close() (every ladder's end) the failure is set: no Error (and stack) to build
+    this.socket.on('close', () => this.failure ?? this.fail(new RtspError('fail', 'closed by peer')));
   }
 
   /** true once the peer closed, an error happened or close() was called */

@@ -44,6 +44,12 @@ export interface SoapPostOptions {
    * answers `Connection: close` or the answer ran to the end of the stream
    */
   keepAlive?: boolean;
+  /**
+   * record the camera's address as connected on the response (`peer`; default true: the
+   * snapshot URI check needs it); the ladder's rungs pass false: it costs a getpeername
+   * system call per answer
+   */
+  recordPeer?: boolean;
 }
 
 export function soapRequestText(o: SoapPostOptions): string {
@@ -68,7 +74,7 @@ export function soapPost(o: SoapPostOptions): Promise<SoapResponse> {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      if (res && socket.remoteAddress !== undefined) res.peer = socket.remoteAddress;
+      if (res && o.recordPeer !== false && socket.remoteAddress !== undefined) res.peer = socket.remoteAddress;
       if (reusable && res) {
         socket.removeAllListeners('data').removeAllListeners('end').removeAllListeners('close').removeAllListeners('error');
         socket.on('error', () => undefined); // idle until the next request takes it (or closeHard)
@@ -94,7 +100,8 @@ export function soapPost(o: SoapPostOptions): Promise<SoapResponse> {
       else attempt(c);
     });
     socket.on('end', () => attempt(null));
-    socket.on('close', () => finish(new SoapTransportError('fail', 'closed by peer')));
+    // once answered, the close that follows builds no Error (and stack)
+    socket.on('close', () => done || finish(new SoapTransportError('fail', 'closed by peer')));
     socket.on('error', (e: NodeJS.ErrnoException) => finish(new SoapTransportError('fail', e.code ?? 'socket error')));
     socket.write(soapRequestText(o));
   });

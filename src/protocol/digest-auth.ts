@@ -4,7 +4,8 @@
  * Cameras send several challenges at once (Hikvision: Digest and Basic); prefer Digest.
  * The digest `uri` is the request URI without `user:pass@`.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { pooledRandomBytes } from './random-pool.ts';
 
 export interface Challenge {
   scheme: 'digest' | 'basic';
@@ -65,7 +66,7 @@ export function authorizationHeader(challenge: Challenge, cred: { username: stri
   const parts = [`username="${cred.username}"`, `realm="${challenge.realm}"`, `nonce="${nonce}"`, `uri="${uri}"`];
   if (challenge.qop?.includes('auth')) {
     const ncHex = nc.toString(16).padStart(8, '0');
-    const cnonce = randomBytes(8).toString('hex');
+    const cnonce = pooledRandomBytes(8).toString('hex');
     parts.push(`response="${md5(`${ha1}:${nonce}:${ncHex}:${cnonce}:auth:${ha2}`)}"`, 'qop=auth', `nc=${ncHex}`, `cnonce="${cnonce}"`);
   } else {
     parts.push(`response="${md5(`${ha1}:${nonce}:${ha2}`)}"`);

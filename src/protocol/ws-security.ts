@@ -4,7 +4,8 @@
  * The agent applies the camera's clock offset to Created, because cameras reject a
  * Created outside their window (typically ±5 min of *their* clock).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { pooledRandomBytes } from './random-pool.ts';
 
 export interface UsernameToken {
   username: string;
@@ -21,7 +22,7 @@ export function passwordDigest(nonce: Buffer, created: string, password: string)
 
 /** Build a token whose Created is the agent clock shifted by the camera's offset. */
 export function makeUsernameToken(username: string, password: string, clockOffsetMs = 0, now = Date.now()): UsernameToken {
-  const nonce = randomBytes(16);
+  const nonce = pooledRandomBytes(16);
   const created = new Date(now + clockOffsetMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return { username, nonceB64: nonce.toString('base64'), created, digest: passwordDigest(nonce, created, password) };
 }
