@@ -10,6 +10,9 @@
  * fsyncs a second (one per ≤500-item batch), and a batch the reporter handed over survives
  * a power cut. `acked` is written without fsync: losing it only re-sends batches the hub
  * already has, which it answers with `duplicate: true`.
+ * A write is whole or not there: a short count is written on; a full disk (ENOSPC, or a short
+ * count with no progress after it) or a failed fsync cuts the segment back to the line's start
+ * and append throws — the reporter logs and counts that batch as lost.
  *
  * Bound: total segment bytes ≤ maxBytes. When an append would exceed it, whole oldest
  * segments are deleted (their batches counted as dropped, logged, reported via onDrop).
@@ -109,14 +112,53 @@ export class Spool {
     if (this.writeSeg && this.writeSeg.bytes > 0 && this.writeSeg.bytes + line.length > this.segmentBytes) this.closeWriter();
     if (!this.writeSeg) this.openWriter();
     const seg = this.writeSeg!;
-    fs.writeSync(this.fd!, line, 0, line.length, seg.bytes);
-    fs.fsyncSync(this.fd!);
+    this.writeWhole(this.fd!, line, seg.bytes);
     this.entries.push({ seq: batch.seq, seg, offset: seg.bytes, length: line.length, items: batch.items.length });
     seg.bytes += line.length;
     seg.live++;
     this.totalBytes += line.length;
     this.liveItems += batch.items.length;
     this.maxSeqSeen = batch.seq;
+  }
+
+  /**
+   * The whole line at `at`, fsynced — or nothing: a full disk can cut a write short (tmpfs and
+   * most file systems fill the last page, then return a short count; the next write is ENOSPC).
+   * A short write is written on from where it stopped; when the disk refuses the rest (an error,
+   * or no progress), or the fsync fails, the segment is cut back to `at` and the error thrown:
+   * the caller (the reporter) logs and counts the batch as lost, and no torn line is left to be
+   * read back later as a corrupt one.
+   */
+  private writeWhole(fd: number, line: Buffer, at: number): void {
+    let done = 0;
+    try {
+      // each pass writes ≥ 1 byte or throws, so at most line.length passes; bounded again for safety
+      for (let pass = 0; done < line.length; pass++) {
+        const n = fs.writeSync(fd, line, done, line.length - done, at + done);
+        if (n <= 0 || pass >= 64) throw Object.assign(new Error(`spool: short write (${done} of ${line.length} bytes)`), { code: 'ENOSPC' });
+        done += n;
+      }
+      fs.fsyncSync(fd);
+    } catch (err) {
+      try {
+        fs.ftruncateSync(fd, at);
+      } catch (cutErr) {
+        // the torn tail stays on disk: start a new segment, so nothing is appended after it
+        // (the scan at the next open cuts a torn last line away)
+        const seg = this.writeSeg;
+        this.log.error({ err: cutErr, segment: seg?.file }, 'spool: could not cut a failed write back; segment closed');
+        try {
+          fs.closeSync(fd);
+        } catch {
+          // closed or not, this descriptor is not written again
+        }
+        this.fd = null;
+        this.writeSeg = null;
+        if (seg && seg.live === 0) this.deleteSegment(seg);
+      }
+      const e = err as NodeJS.ErrnoException;
+      throw Object.assign(new Error(`spool write failed after ${done} of ${line.length} bytes: ${e.code ?? e.message}`), { code: e.code ?? 'EIO' });
+    }
   }
 
   /** The oldest unacknowledged batch, read back from disk. */
