@@ -11,7 +11,10 @@
  *  - maintenance cameras are excluded from rates and ignore results;
  *  - a result not newer than the last one applied for that camera changes nothing
  *    (replays are harmless even without the batch ledger);
- *  - a result dated more than `futureToleranceMs` ahead of the hub's clock is refused.
+ *  - a result dated more than `futureToleranceMs` ahead of the hub's clock is refused;
+ *  - a streak under way toward a transition (failures while online or unknown, successes while
+ *    offline) survives a restart: it is drained with the transitions (`drainStreaks`) so the
+ *    shell commits it with the batch that changed it, and `restoreStreaks` takes it back.
  */
 import type { FaultClass } from '../protocol/probe-result.ts';
 import type { Evidence, EvidenceVerdict } from './evidence.ts';
@@ -40,6 +43,28 @@ export interface CameraEntry {
   lastSeenAt: number;
   fault: FaultClass | null;
   clockOffsetMs: number | null;
+  /** the streak as last handed to `drainStreaks` (signed: + failures toward offline, − successes toward online) */
+  savedStreak: number;
+  savedStreakStart: number;
+}
+
+/**
+ * What a restart must not forget of a camera beyond its state: the streak under way toward a
+ * transition — failures toward offline (online, unknown) or successes toward online (offline),
+ * at most one of the two non-zero — and the replay guard.
+ */
+export interface StreakRecord {
+  camera: string;
+  failStreak: number;
+  okStreak: number;
+  /** evidence time of the streak's first result (0: no streak) */
+  streakStart: number;
+  /** offline counts back to it when a fail streak on an online camera completes */
+  lastSuccessAt: number | null;
+  /** agent time of the newest applied result: at or before it a result changes nothing */
+  lastResultAt: number;
+  /** hub time that result arrived: a streak older than `staleAfterMs` is not continued */
+  seenAt: number;
 }
 
 export interface CameraSpec {
@@ -56,6 +81,8 @@ export class Monitor {
   readonly gridOrder: string[] = [];
   private readonly gridIndexOf = new Map<string, number>();
   private pending: Transition[] = [];
+  /** cameras whose streak changed since the last `drainStreaks()` */
+  private streakChanged = new Set<CameraEntry>();
 
   constructor(
     readonly config: MonitorConfig,
@@ -91,6 +118,8 @@ export class Monitor {
       lastSeenAt: now,
       fault: null,
       clockOffsetMs: null,
+      savedStreak: 0,
+      savedStreakStart: 0,
     };
     g.tally.move(null, state, now);
     this.cameras.set(spec.code, cam);
@@ -102,6 +131,7 @@ export class Monitor {
     if (!cam) return;
     cam.tally.move(cam.state, null, now);
     this.cameras.delete(code);
+    this.streakChanged.delete(cam);
   }
 
   /** Apply one piece of evidence reported by `agentId`; transitions accumulate until `drainTransitions()`. */
@@ -141,6 +171,7 @@ export class Monitor {
         this.transition(cam, 'offline', since, now, 'probe');
       }
     }
+    this.noteStreak(cam);
     return 'applied';
   }
 
@@ -153,6 +184,7 @@ export class Monitor {
         cam.okStreak = 0;
         cam.failStreak = 0;
         this.transition(cam, 'unknown', now, now, 'stale');
+        this.noteStreak(cam);
         n++;
       }
     }
@@ -168,6 +200,7 @@ export class Monitor {
       cam.failStreak = 0;
       this.transition(cam, 'unknown', now, now, 'maintenance_end');
     }
+    this.noteStreak(cam);
     return true;
   }
 
@@ -202,6 +235,67 @@ export class Monitor {
     const out = this.pending;
     this.pending = [];
     return out;
+  }
+
+  /**
+   * The streaks changed since the last call, one record per camera (its latest). Drain them
+   * together with the transitions and commit both with the batch that caused them.
+   */
+  drainStreaks(): StreakRecord[] {
+    const out: StreakRecord[] = [];
+    for (const cam of this.streakChanged) {
+      const n = cam.savedStreak;
+      out.push({
+        camera: cam.code,
+        failStreak: Math.max(n, 0),
+        okStreak: Math.max(-n, 0),
+        streakStart: cam.savedStreakStart,
+        lastSuccessAt: cam.lastSuccessAt,
+        lastResultAt: cam.lastResultAt, // finite: a streak changes only with a result or a restored record
+        seenAt: cam.lastSeenAt,
+      });
+    }
+    this.streakChanged.clear();
+    return out;
+  }
+
+  /**
+   * After `replay` (restart), before any result: take back the stored streaks and replay guards. A streak is
+   * continued only if it fits the restored state (failures: online or unknown; successes:
+   * offline) and its last result arrived at most `staleAfterMs` ago — across a longer gap the
+   * evidence is not continuous (the sweep would have reset it) and the next result starts anew.
+   */
+  restoreStreaks(records: Iterable<StreakRecord>, now: number): void {
+    for (const r of records) {
+      const cam = this.cameras.get(r.camera);
+      if (!cam) continue;
+      cam.lastResultAt = r.lastResultAt;
+      const fresh = now - r.seenAt <= this.config.staleAfterMs;
+      const towardOffline = r.failStreak > 0 && (cam.state === 'online' || cam.state === 'unknown');
+      const towardOnline = r.okStreak > 0 && cam.state === 'offline';
+      if (fresh && (towardOffline || towardOnline)) {
+        cam.failStreak = r.failStreak;
+        cam.okStreak = r.okStreak;
+        cam.streakStart = r.streakStart;
+        // offline counts back to it from online (from unknown, from the streak start: not read)
+        if (towardOffline) cam.lastSuccessAt = r.lastSuccessAt;
+      }
+      cam.savedStreak = r.failStreak - r.okStreak;
+      cam.savedStreakStart = r.streakStart;
+      this.noteStreak(cam); // a streak not continued is cleared in the store with the next write
+    }
+  }
+
+  /** Record the camera's streak for `drainStreaks` if it changed (only streaks toward a transition count). */
+  private noteStreak(cam: CameraEntry): void {
+    let n = 0;
+    if (cam.state === 'offline') n = -cam.okStreak;
+    else if (cam.state === 'online' || cam.state === 'unknown') n = cam.failStreak;
+    // the start changes only with the count (a new streak begins at 1 from 0)
+    if (n === cam.savedStreak) return;
+    cam.savedStreak = n;
+    cam.savedStreakStart = n === 0 ? 0 : cam.streakStart;
+    this.streakChanged.add(cam);
   }
 
   private transition(cam: CameraEntry, to: CameraState, since: number, now: number, reason: TransitionReason): void {

@@ -91,6 +91,21 @@ export const cameraTransitions = pgTable(
   (t) => [index('camera_transitions_camera_at_idx').on(t.cameraCode, t.at), index('camera_transitions_at_idx').on(t.at)],
 );
 
+/**
+ * Per camera, the streak under way toward a transition and the replay guard (src/core/monitor.ts
+ * StreakRecord): written in the same statement as the transitions and the batch ledger rows
+ * that changed it, read back at start so a restart mid-outage does not lose the failures counted.
+ */
+export const cameraStreaks = pgTable('camera_streaks', {
+  cameraCode: text('camera_code').primaryKey(),
+  failStreak: integer('fail_streak').notNull(),
+  okStreak: integer('ok_streak').notNull(),
+  streakStart: ts('streak_start').notNull(),
+  lastSuccessAt: ts('last_success_at'),
+  lastResultAt: ts('last_result_at').notNull(),
+  seenAt: ts('seen_at').notNull(),
+});
+
 /** Ledger of processed report batches: (agent, seq) makes ingest idempotent. */
 export const ingestBatches = pgTable(
   'ingest_batches',

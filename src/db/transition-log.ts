@@ -1,11 +1,14 @@
 /**
- * Durable record of what ingest decided: camera state transitions and the ledger
- * of processed report batches, written together by group commit. Each caller's
+ * Durable record of what ingest decided: camera state transitions, the streaks under way
+ * toward one (so a restart mid-outage keeps the failures counted) and the ledger of processed
+ * report batches, written together by group commit — one statement, so a kill never leaves a
+ * batch acknowledged without its streak or a streak counted without its batch. Each caller's
  * promise resolves when its rows are committed; an agent is acknowledged only then.
  * If a write fails, the callers are rejected (the agent spools and retries) and the
  * transitions are kept for the next write, so nothing decided is lost.
  */
 import type { CameraState, Transition } from '../core/model.ts';
+import type { StreakRecord } from '../core/monitor.ts';
 import type { Database } from './client.ts';
 
 export interface LedgerRow {
@@ -24,6 +27,8 @@ interface Waiter {
 
 export class TransitionLog {
   private carry: Transition[] = [];
+  /** per camera its latest streak not yet written */
+  private carryStreaks = new Map<string, StreakRecord>();
   private waiters: Waiter[] = [];
   private flushing: Promise<void> | null = null;
   private readonly listeners: ((committed: Transition[]) => void)[] = [];
@@ -37,8 +42,9 @@ export class TransitionLog {
   constructor(private readonly db: Database) {}
 
   /** Queue rows; resolves when they are committed. */
-  submit(transitions: Transition[], ledger: LedgerRow | null): Promise<void> {
+  submit(transitions: Transition[], ledger: LedgerRow | null, streaks: StreakRecord[] = []): Promise<void> {
     for (const t of transitions) this.carry.push(t);
+    for (const s of streaks) this.carryStreaks.set(s.camera, s);
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ resolve, reject, ledger });
       if (!this.flushing) this.flushing = this.flushLoop();
@@ -60,18 +66,23 @@ export class TransitionLog {
         await new Promise((r) => setImmediate(r)); // let concurrent requests join this commit
         const waiters = this.waiters;
         const rows = this.carry;
+        const streaks = this.carryStreaks;
         this.waiters = [];
         this.carry = [];
+        this.carryStreaks = new Map();
         try {
           await this.write(
             rows,
             waiters.map((w) => w.ledger).filter((l): l is LedgerRow => l !== null),
+            [...streaks.values()],
           );
           this.written += rows.length;
           if (rows.length > 0) for (const fn of this.listeners) fn(rows);
           for (const w of waiters) w.resolve();
         } catch (e) {
           this.carry = rows.concat(this.carry); // keep order; retried with the next write
+          for (const [code, s] of this.carryStreaks) streaks.set(code, s); // a newer record wins
+          this.carryStreaks = streaks;
           const err = new Error(`database write failed: ${(e as Error).message}`);
           for (const w of waiters) w.reject(err);
         }
@@ -86,7 +97,7 @@ export class TransitionLog {
    * CTEs. One round trip instead of BEGIN, two INSERTs and COMMIT — with PGlite each is a
    * message to its worker and a pass through the WASM engine.
    */
-  private async write(rows: Transition[], ledger: LedgerRow[]): Promise<void> {
+  private async write(rows: Transition[], ledger: LedgerRow[], streaks: StreakRecord[]): Promise<void> {
     await this.db.query(
       `with t as (
          insert into camera_transitions (camera_code, from_state, to_state, at, since, fault, reason)
@@ -99,8 +110,16 @@ export class TransitionLog {
            from unnest($8::text[], $9::int8[], $10::float8[], $11::int4[], $12::int4[]) as u(a, s, r, ac, re)
          on conflict (agent_id, seq) do nothing
          returning 1
+       ), s as (
+         insert into camera_streaks (camera_code, fail_streak, ok_streak, streak_start, last_success_at, last_result_at, seen_at)
+         select c, f, o, to_timestamp(st / 1000.0), to_timestamp(ls / 1000.0), to_timestamp(lr / 1000.0), to_timestamp(se / 1000.0)
+           from unnest($13::text[], $14::int4[], $15::int4[], $16::float8[], $17::float8[], $18::float8[], $19::float8[]) as u(c, f, o, st, ls, lr, se)
+         on conflict (camera_code) do update set fail_streak = excluded.fail_streak, ok_streak = excluded.ok_streak,
+           streak_start = excluded.streak_start, last_success_at = excluded.last_success_at,
+           last_result_at = excluded.last_result_at, seen_at = excluded.seen_at
+         returning 1
        )
-       select (select count(*) from t) as transitions, (select count(*) from l) as batches`,
+       select (select count(*) from t) as transitions, (select count(*) from l) as batches, (select count(*) from s) as streaks`,
       [
         rows.map((r) => r.camera),
         rows.map((r) => r.from),
@@ -114,6 +133,13 @@ export class TransitionLog {
         ledger.map((l) => l.receivedAt),
         ledger.map((l) => l.accepted),
         ledger.map((l) => l.refused),
+        streaks.map((s) => s.camera),
+        streaks.map((s) => s.failStreak),
+        streaks.map((s) => s.okStreak),
+        streaks.map((s) => s.streakStart),
+        streaks.map((s) => s.lastSuccessAt),
+        streaks.map((s) => s.lastResultAt),
+        streaks.map((s) => s.seenAt),
       ],
     );
   }
@@ -151,6 +177,26 @@ export async function loadHistory(db: Database, from: number): Promise<{ initial
     initial: new Map(before.map((r) => [r.camera, { state: r.state, since: Number(r.since) }])),
     history: after.map((r) => ({ ...r, at: Math.round(Number(r.at)), since: Math.round(Number(r.since)) })),
   };
+}
+
+/** Every camera's stored streak and replay guard (restart; Monitor.restoreStreaks). */
+export async function loadStreaks(db: Database): Promise<StreakRecord[]> {
+  const rows = await db.query<{ camera: string; fail: number; ok: number; start: number; lastSuccessAt: number | null; lastResultAt: number; seenAt: number }>(
+    `select camera_code as camera, fail_streak as fail, ok_streak as ok, (extract(epoch from streak_start) * 1000)::float8 as start,
+            (extract(epoch from last_success_at) * 1000)::float8 as "lastSuccessAt", (extract(epoch from last_result_at) * 1000)::float8 as "lastResultAt",
+            (extract(epoch from seen_at) * 1000)::float8 as "seenAt"
+       from camera_streaks`,
+  );
+  const ms = (v: number) => Math.round(Number(v));
+  return rows.map((r) => ({
+    camera: r.camera,
+    failStreak: Number(r.fail),
+    okStreak: Number(r.ok),
+    streakStart: ms(r.start),
+    lastSuccessAt: r.lastSuccessAt === null ? null : ms(r.lastSuccessAt),
+    lastResultAt: ms(r.lastResultAt),
+    seenAt: ms(r.seenAt),
+  }));
 }
 
 export async function cameraTransitions(db: Database, code: string, limit: number, before?: number): Promise<Transition[]> {

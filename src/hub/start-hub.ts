@@ -17,7 +17,7 @@ import { type ConfigFiles, readConfigFiles } from '../county/load-config.ts';
 import { type Database, databaseAnswers, openDatabase } from '../db/client.ts';
 import { syncConfig } from '../db/config-sync.ts';
 import { type CountyStructure, loadStructure } from '../db/county-store.ts';
-import { cameraTransitions, ledgerHeads, loadHistory, TransitionLog } from '../db/transition-log.ts';
+import { cameraTransitions, ledgerHeads, loadHistory, loadStreaks, TransitionLog } from '../db/transition-log.ts';
 import { buildApp } from '../http/app.ts';
 import type { LiveParts } from '../live/plugin.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -153,6 +153,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const from = monthStart(t, monitorConfig.tzOffsetMinutes);
     const { initial, history } = await loadHistory(db, from);
     monitor.replay(initial, history, from, t);
+    monitor.restoreStreaks(await loadStreaks(db), t); // a restart mid-outage keeps the failures counted
     phase('restore');
 
     // the shared seams
