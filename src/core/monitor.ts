@@ -280,8 +280,7 @@ export class Monitor {
         // offline counts back to it from online (from unknown, from the streak start: not read)
         if (towardOffline) cam.lastSuccessAt = r.lastSuccessAt;
       }
-      cam.savedStreak = r.failStreak - r.okStreak;
-      cam.savedStreakStart = r.streakStart;
+      cam.savedStreak = r.failStreak - r.okStreak; // what the store holds (its start is re-set with the next change)
       this.noteStreak(cam); // a streak not continued is cleared in the store with the next write
     }
   }

@@ -113,6 +113,7 @@ describe('restoreStreaks', () => {
     for (let i = 0; i < 4; i++) feed(m, i === 0 ? ok('A', T0) : bad('A', T0 + i * 10 * S));
     feed(m, ok('A', T0 + 50 * S));
     const m2 = restart(m.drainTransitions(), m.drainStreaks(), T0 + 55 * S);
+    expect(m2.drainStreaks()).toEqual([]);
     feed(m2, ok('A', T0 + 60 * S));
     expect(m2.drainTransitions()).toMatchObject([{ camera: 'A', from: 'offline', to: 'online', since: T0 + 50 * S }]);
   });
