@@ -45,7 +45,7 @@ export class AgentMetrics {
   });
   readonly reportErrors = new Counter({
     name: `${P}report_errors_total`,
-    help: 'Failed report sends: transient (kept and retried), auth (token refused, 401/403: kept and retried), rejected (4xx: batch dead-lettered), spool_write / dead_letter_write (disk refused: batch lost)',
+    help: 'Failed report sends: transient (kept and retried), auth (token refused, 401/403: kept and retried), rejected (4xx: batch dead-lettered), spool_write (the spool refused a batch: held in memory, not lost), spool_lost (held beyond the bound, or at a stop: lost), dead_letter_write (disk refused a dead letter: lost)',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });

@@ -9,6 +9,11 @@
  *   spool and new batches follow it there until the spool is drained. So the order on the
  *   wire is always the seq order, and every batch is either acknowledged, refused whole (4xx:
  *   kept in the dead letters beside the spool, ./dead-letter.ts, counted), or on disk.
+ * - A batch the spool cannot take (disk full, ENOSPC; an I/O error) is held in memory, in seq
+ *   order after the spool's batches, and still delivered from there; each new batch tries the
+ *   spool again first, so held batches move to disk as soon as space returns. Only beyond
+ *   `heldItemsMax` held results (or held at a stop with the disk still full) is a batch lost —
+ *   the oldest held first, logged and counted (reportErrors{kind="spool_lost"}).
  * - Every result is made safe on the way in (`add()` → ./report-sanitize.ts): camera text
  *   without control characters, capped below the hub's limit — one camera cannot make the
  *   hub refuse a batch.
@@ -35,6 +40,8 @@ export interface ReporterOptions {
   flushMs?: number;
   maxItems?: number;
   memQueueMax?: number;
+  /** results held in memory while the spool cannot write (default 100,000 ≈ 50 MB) */
+  heldItemsMax?: number;
   retry?: Backoff;
   metrics?: AgentMetrics;
   log?: Logger;
@@ -51,6 +58,10 @@ export class Reporter {
   private readonly log: Logger;
   private buf: ProbeResult[] = [];
   private mem: ReportBatch[] = [];
+  /** batches the spool could not take: after the spool's, before mem's (seq order) */
+  private held: ReportBatch[] = [];
+  private heldItems = 0;
+  private readonly heldItemsMax: number;
   private pumping: Promise<void> | null = null;
   private flushTimer: TimerHandle | null = null;
   private retryTimer: TimerHandle | null = null;
@@ -61,13 +72,28 @@ export class Reporter {
   private refusalLogs = 0;
   private draining = false;
   private oddAcks = 0;
-  readonly counters = { batches: 0, sent: 0, duplicates: 0, rejected: 0, transientErrors: 0, itemsSent: 0, authFailures: 0, deadLettered: 0, itemsRefused: 0 };
+  readonly counters = {
+    batches: 0,
+    sent: 0,
+    duplicates: 0,
+    rejected: 0,
+    transientErrors: 0,
+    itemsSent: 0,
+    authFailures: 0,
+    deadLettered: 0,
+    itemsRefused: 0,
+    /** batches held in memory now because the spool could not take them */
+    heldBatches: 0,
+    /** batches lost: held beyond heldItemsMax, or held at a stop the spool could not take */
+    lostBatches: 0,
+  };
 
   constructor(private readonly opts: ReporterOptions) {
     this.clock = opts.clock ?? systemClock;
     this.flushMs = opts.flushMs ?? 1000;
     this.maxItems = opts.maxItems ?? 500;
     this.memQueueMax = opts.memQueueMax ?? 4;
+    this.heldItemsMax = opts.heldItemsMax ?? 100_000;
     this.retry = opts.retry ?? new Backoff({ baseMs: 500, maxMs: 30_000 });
     this.log = opts.log ?? createLogger('agent.reporter');
   }
@@ -110,6 +136,7 @@ export class Reporter {
     this.opts.hub.abort();
     await this.pumping;
     this.spill();
+    if (this.held.length > 0 && !this.moveHeldToSpool()) for (const b of this.held.splice(0)) this.lose(b, 'stopped with the spool still refusing writes');
     this.opts.seq.close();
   }
 
@@ -122,7 +149,7 @@ export class Reporter {
 
   private enqueue(batch: ReportBatch): void {
     this.counters.batches++;
-    if (!this.opts.spool.isEmpty || this.mem.length >= this.memQueueMax) {
+    if (this.held.length > 0 || !this.opts.spool.isEmpty || this.mem.length >= this.memQueueMax) {
       this.spill();
       this.toSpool(batch);
     } else {
@@ -135,13 +162,49 @@ export class Reporter {
     for (const b of this.mem.splice(0)) this.toSpool(b);
   }
 
+  /** Into the spool, behind what is held; what the spool cannot take is held in memory. */
   private toSpool(batch: ReportBatch): void {
+    if (this.held.length > 0 && !this.moveHeldToSpool()) {
+      this.opts.metrics?.reportErrors.inc({ kind: 'spool_write' }); // counted per batch, logged once per episode
+      this.hold(batch);
+      return;
+    }
     try {
       this.opts.spool.append(batch);
     } catch (err) {
       this.opts.metrics?.reportErrors.inc({ kind: 'spool_write' });
-      this.log.error({ err, seq: batch.seq, items: batch.items.length }, 'spool write failed: batch lost');
+      this.log.error({ err, seq: batch.seq, items: batch.items.length, held: this.held.length + 1 }, 'spool write failed: batch held in memory');
+      this.hold(batch);
     }
+  }
+
+  /** the held batches, oldest first, into the spool while it takes them; true when none is left */
+  private moveHeldToSpool(): boolean {
+    while (this.held.length > 0) {
+      try {
+        this.opts.spool.append(this.held[0]!);
+      } catch {
+        return false;
+      }
+      this.heldItems -= this.held.shift()!.items.length;
+      this.counters.heldBatches = this.held.length;
+      if (this.held.length === 0) this.log.info({}, 'spool writable again: held batches are on disk');
+    }
+    return true;
+  }
+
+  private hold(batch: ReportBatch): void {
+    this.held.push(batch);
+    this.heldItems += batch.items.length;
+    while (this.heldItems > this.heldItemsMax && this.held.length > 1) this.lose(this.held.shift()!, 'more results held than heldItemsMax');
+    this.counters.heldBatches = this.held.length;
+  }
+
+  private lose(batch: ReportBatch, why: string): void {
+    this.heldItems -= batch.items.length;
+    this.counters.lostBatches++;
+    this.opts.metrics?.reportErrors.inc({ kind: 'spool_lost' });
+    this.log.error({ seq: batch.seq, items: batch.items.length, why }, 'report batch lost: the spool could not take it');
   }
 
   private kick(): void {
@@ -157,14 +220,13 @@ export class Reporter {
       .finally(() => {
         this.pumping = null;
         // work that arrived between the pump's last look and now
-        if (clean && (!this.opts.spool.isEmpty || this.mem.length > 0)) this.kick();
+        if (clean && (!this.opts.spool.isEmpty || this.held.length > 0 || this.mem.length > 0)) this.kick();
       });
   }
 
   private async pump(): Promise<void> {
     for (;;) {
-      const fromSpool = !this.opts.spool.isEmpty;
-      const batch = fromSpool ? this.opts.spool.peek() : this.mem[0];
+      const batch = !this.opts.spool.isEmpty ? this.opts.spool.peek() : (this.held[0] ?? this.mem[0]);
       if (!batch) return;
       const out = await this.opts.hub.sendBatch(batch);
       if (out.kind === 'retry') {
@@ -254,7 +316,10 @@ export class Reporter {
 
   private complete(seq: number): void {
     if (this.mem[0]?.seq === seq) this.mem.shift();
-    else this.opts.spool.ack(seq);
+    else if (this.held[0]?.seq === seq) {
+      this.heldItems -= this.held.shift()!.items.length;
+      this.counters.heldBatches = this.held.length;
+    } else this.opts.spool.ack(seq);
   }
 
   /** resolves when nothing is left to send or the pump gave up (hub away) */
