@@ -202,7 +202,19 @@ export class Agent {
       assignmentSource: this.source,
       probesInFlight: this.scheduler?.probesInFlight ?? 0,
       spool: this.spool?.stats() ?? { bytes: 0, batches: 0, items: 0, droppedBatches: 0, droppedItems: 0, corruptLines: 0 },
-      reports: this.reporter?.counters ?? { batches: 0, sent: 0, duplicates: 0, rejected: 0, transientErrors: 0, itemsSent: 0, authFailures: 0, deadLettered: 0, itemsRefused: 0, heldBatches: 0, lostBatches: 0 },
+      reports: this.reporter?.counters ?? {
+        batches: 0,
+        sent: 0,
+        duplicates: 0,
+        rejected: 0,
+        transientErrors: 0,
+        itemsSent: 0,
+        authFailures: 0,
+        deadLettered: 0,
+        itemsRefused: 0,
+        heldBatches: 0,
+        lostBatches: 0,
+      },
     };
   }
 }

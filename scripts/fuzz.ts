@@ -47,7 +47,8 @@ if (!faults) {
 } else {
   for (const r of rows.filter((r) => r.kind === 'fault')) {
     const { kind: _k, surface, ...counts } = r;
-    for (const [k, v] of Object.entries(counts)) if (/^(lost|lostCounted|lostBatches|duplicated|duplicateTickets|crashes|fiveHundreds|outagesMissedAcrossRestart)$/.test(k) && Number(v) !== 0) bad = true;
+    for (const [k, v] of Object.entries(counts))
+      if (/^(lost|lostCounted|lostBatches|duplicated|duplicateTickets|crashes|fiveHundreds|outagesMissedAcrossRestart)$/.test(k) && Number(v) !== 0) bad = true;
     if (Number(counts.uncountedLostItems ?? 0) > 0) {
       bad = true; // fixed (spool.ts checks its writes): any item lost without a log line fails the run
       console.log(`  ${counts.uncountedLostItems} items lost without a log line (a spool write the full disk cut short? test/faults/spool-short-write.test.ts)`);
