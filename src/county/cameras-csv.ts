@@ -14,6 +14,8 @@ export interface CameraConfig {
   onvifPath: string;
   rtspPort: number;
   rtspPath: string;
+  /** which HTTP/RTSP auth the agent may answer: digest only (default), or basic too (sends the password in clear) */
+  httpAuth: 'digest' | 'basic';
   vendor: string | null;
   username: string;
   password: string;
@@ -32,6 +34,7 @@ export const CAMERA_COLUMNS = [
   'onvif_path',
   'rtsp_port',
   'rtsp_path',
+  'http_auth',
   'vendor',
   'username',
   'password',
@@ -89,6 +92,8 @@ export function readCamerasCsv(file: string, text: string, known: { gridIds: Set
       if (!s.startsWith('/') || /[\s@]/.test(s)) fail(name, `"${s}" must be a path starting with / (no spaces, no user:pass@)`);
       return s;
     };
+    const httpAuth = (get('http_auth') || 'digest').toLowerCase();
+    if (httpAuth !== 'digest' && httpAuth !== 'basic') fail('http_auth', `"${get('http_auth')}" must be digest or basic`);
     cameras.push({
       code,
       name: get('name'),
@@ -101,6 +106,7 @@ export function readCamerasCsv(file: string, text: string, known: { gridIds: Set
       onvifPath: path('onvif_path', '/onvif/device_service'),
       rtspPort: num('rtsp_port', 1, 65535, true) ?? 554,
       rtspPath: path('rtsp_path', '/'),
+      httpAuth: httpAuth === 'basic' ? 'basic' : 'digest',
       vendor: get('vendor') || null,
       username: get('username'),
       password: rec.fields[col.get('password')!] ?? '',

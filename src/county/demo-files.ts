@@ -58,6 +58,7 @@ export function writeDemoConfig(dir: string, county: DemoCounty, endpointOf: (ca
       onvif_path: e.onvifPath,
       rtsp_port: e.rtspPort,
       rtsp_path: e.rtspPath,
+      http_auth: null, // digest (the default)
       vendor: c.vendor,
       username: c.username,
       password: c.password,

@@ -83,12 +83,13 @@ export async function loadAgentCameras(db: Database, agentId: string, box: Secre
     onvifPath: string;
     rtspPort: number;
     rtspPath: string;
+    httpAuth: string;
     username: string;
     passwordEnc: string;
     siteId: string | null;
   }>(
     `select code, host, onvif_port as "onvifPort", onvif_path as "onvifPath", rtsp_port as "rtspPort", rtsp_path as "rtspPath",
-            username, password_enc as "passwordEnc", site_id as "siteId"
+            http_auth as "httpAuth", username, password_enc as "passwordEnc", site_id as "siteId"
        from cameras where agent_id = $1 order by code`,
     [agentId],
   );
@@ -102,5 +103,7 @@ export async function loadAgentCameras(db: Database, agentId: string, box: Secre
     username: r.username,
     password: box.open(r.passwordEnc),
     siteId: r.siteId,
+    // absent means digest only (what agents older than the field assume)
+    ...(r.httpAuth === 'basic' ? { httpAuth: 'basic' as const } : {}),
   }));
 }

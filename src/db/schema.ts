@@ -66,6 +66,8 @@ export const cameras = pgTable(
     onvifPath: text('onvif_path').notNull().default('/onvif/device_service'),
     rtspPort: integer('rtsp_port').notNull().default(554),
     rtspPath: text('rtsp_path').notNull().default('/'),
+    /** 'digest' (default) or 'basic': whether the agent may answer a Basic challenge (cameras.csv http_auth) */
+    httpAuth: text('http_auth').notNull().default('digest'),
     vendor: text('vendor'),
     username: text('username').notNull(),
     /** AES-256-GCM, see src/secrets/secret-box.ts; never leaves the hub except to the probing agent */

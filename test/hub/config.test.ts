@@ -61,7 +61,7 @@ describe('configuration', () => {
   it('refuses a missing column, an unknown column, broken YAML and missing files', () => {
     expect(broken((d) => patch(d, 'cameras.csv', 'username,', 'user,'))).toEqual([
       'cameras.csv:1 [username]: missing column',
-      'cameras.csv:1 [user]: unknown column (known: code, name, grid, site, lat, lon, host, onvif_port, onvif_path, rtsp_port, rtsp_path, vendor, username, password, agent)',
+      'cameras.csv:1 [user]: unknown column (known: code, name, grid, site, lat, lon, host, onvif_port, onvif_path, rtsp_port, rtsp_path, http_auth, vendor, username, password, agent)',
     ]);
     expect(broken((d) => patch(d, 'county.yaml', 'towns:', 'towns: [\n'))[0]).toMatch(/^county\.yaml:\d+: /);
     const empty = mkdtempSync(join(tmpdir(), 'se-empty-'));

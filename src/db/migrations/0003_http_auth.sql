@@ -1,0 +1,1 @@
+ALTER TABLE "cameras" ADD COLUMN "http_auth" text DEFAULT 'digest' NOT NULL;
