@@ -9,11 +9,14 @@ import { installErrorHandler } from './errors.ts';
 export interface AppOptions {
   /** serve HTTPS (PEM certificate chain and key) */
   https?: { cert: Buffer | string; key: Buffer | string };
+  /** proxies (addresses, CIDRs) whose X-Forwarded-For gives `request.ip`; none by default */
+  trustProxy?: string[];
 }
 
 export async function buildApp(logger: Logger, routes: readonly FastifyPluginAsync[], opts: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     ...(opts.https ? { https: opts.https } : {}),
+    ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
     loggerInstance: logger,
     // no line per request (agents post every second); refused requests are logged in onResponse
     logController: new LogController({ disableRequestLogging: true }),

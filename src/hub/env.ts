@@ -21,6 +21,8 @@ export interface HubEnv {
   sessions?: HubOptions['sessions'];
   /** METRICS_TOKEN: /metrics wants it as a bearer token */
   metricsToken?: string;
+  /** TRUST_PROXY: reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client */
+  trustProxy?: string[];
   /** FUTURE_TOLERANCE_S: results dated further ahead of the hub's clock are refused (default 300 s) */
   monitor?: HubOptions['monitor'];
 }
@@ -58,6 +60,8 @@ export function readHubEnv(env: NodeJS.ProcessEnv, argv: string[]): HubEnv {
     if (metricsToken.length < 16) throw new HubSettingError('METRICS_TOKEN must be at least 16 characters');
     out.metricsToken = metricsToken;
   }
+  const trustProxy = readTrustProxy(env.TRUST_PROXY);
+  if (trustProxy) out.trustProxy = trustProxy;
   const tolerance = env.FUTURE_TOLERANCE_S;
   if (tolerance !== undefined && tolerance !== '') {
     const n = Number(tolerance);
@@ -95,6 +99,26 @@ function readSessionEnv(env: NodeJS.ProcessEnv): HubOptions['sessions'] | null {
   if (Object.keys(loginLimits).length) out.loginLimits = loginLimits;
   if (Object.keys(channelCaps).length) out.channelCaps = channelCaps;
   return Object.keys(out).length ? out : null;
+}
+
+/**
+ * TRUST_PROXY=10.0.0.5,10.1.0.0/16: the reverse proxies in front of the hub. Only a request
+ * from one of them has its client taken from X-Forwarded-For (login limits per address, log
+ * lines); from anyone else the header is ignored, so a client cannot pick its own address.
+ */
+export function readTrustProxy(value: string | undefined): string[] | null {
+  if (value === undefined || value.trim() === '') return null;
+  const items = value.split(',').map((s) => s.trim());
+  for (const item of items) {
+    const [addr, bits, extra] = item.split('/');
+    const family = isIP(addr ?? '');
+    const maxBits = family === 4 ? 32 : 128;
+    const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !okBits || extra !== undefined) {
+      throw new HubSettingError(`TRUST_PROXY must list IP addresses or CIDRs (a,b/16), got "${item}"`);
+    }
+  }
+  return items;
 }
 
 /** 127.0.0.0/8, ::1 and localhost: an address no other machine reaches. */

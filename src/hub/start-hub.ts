@@ -68,6 +68,8 @@ export interface HubOptions {
   sessions?: { loginLimits?: Partial<LoginLimits>; channelCaps?: Partial<ChannelCaps>; limitsClock?: () => number };
   /** when set, GET /metrics wants `Authorization: Bearer <metricsToken>` */
   metricsToken?: string;
+  /** reverse proxies whose X-Forwarded-For names the client (TRUST_PROXY) */
+  trustProxy?: string[];
   /** serve HTTPS with this certificate (chain) and key, PEM files (TLS_CERT, TLS_KEY) */
   tls?: { certFile: string; keyFile: string };
 }
@@ -231,7 +233,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const app = await buildApp(
       logger,
       routed.flatMap((f) => (f.routes ? [f.routes] : [])),
-      tls ? { https: { cert: tls.cert, key: tls.key } } : {},
+      { ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}), ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}) },
     );
     phase('http');
 
