@@ -8,7 +8,9 @@
  * Size: a frame over 4 KB before authentication closes the socket with 1009 at the frame's
  * header, before its payload is read (after: over 64 KB; 4–64 KB is answered with an error).
  * The socket belongs to its session (AuthService.channels): logout or expiry closes it with
- * 4401, and a user's sockets beyond the cap are refused with 4429.
+ * 4401, and a user's sockets beyond the cap are refused with 4429. Sockets not yet
+ * authenticated are capped per client address (`maxPendingPerAddress`, 16): one more is closed
+ * with 4429 at once, so one address cannot hold thousands of sockets open for the auth timeout.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -34,6 +36,8 @@ export interface ViewerChannelOptions {
   log: Logger;
   authTimeoutMs?: number;
   pingMs?: number;
+  /** sockets not yet authenticated per client address (default 16) */
+  maxPendingPerAddress?: number;
 }
 
 class WsViewer implements ViewerSink {
@@ -58,6 +62,8 @@ class WsViewer implements ViewerSink {
 export class ViewerChannels {
   private nextId = 1;
   private readonly viewers = new Set<WsViewer>();
+  /** sockets not yet authenticated, per client address */
+  private readonly pending = new Map<string, number>();
   private readonly pinger: NodeJS.Timeout;
 
   constructor(private readonly o: ViewerChannelOptions) {
@@ -84,7 +90,7 @@ export class ViewerChannels {
 
   routes() {
     return async (app: FastifyInstance): Promise<void> => {
-      app.get('/api/live', { websocket: true, schema: { hide: true } }, (ws: WebSocket, req: FastifyRequest) => this.accept(ws, bearer(req)));
+      app.get('/api/live', { websocket: true, schema: { hide: true } }, (ws: WebSocket, req: FastifyRequest) => this.accept(ws, bearer(req), req.ip));
     };
   }
 
@@ -93,8 +99,32 @@ export class ViewerChannels {
     for (const v of this.viewers) v.ws.close(1001, 'hub shutting down');
   }
 
-  private accept(ws: WebSocket, headerToken: string | null): void {
+  /** count one more unauthenticated socket from `address`; false (and nothing counted) beyond the cap */
+  private holdPending(address: string): boolean {
+    const n = this.pending.get(address) ?? 0;
+    if (n >= (this.o.maxPendingPerAddress ?? 16)) return false;
+    this.pending.set(address, n + 1);
+    return true;
+  }
+
+  private releasePending(address: string): void {
+    const n = (this.pending.get(address) ?? 1) - 1;
+    if (n <= 0) this.pending.delete(address);
+    else this.pending.set(address, n);
+  }
+
+  private accept(ws: WebSocket, headerToken: string | null, address: string): void {
     const { auth, view, relay } = this.o;
+    if (!this.holdPending(address)) {
+      ws.close(4429, 'too many unauthenticated sockets from this address');
+      setTimeout(() => ws.readyState !== ws.CLOSED && ws.terminate(), 1000).unref();
+      return;
+    }
+    let pendingHeld = true;
+    const stopPending = () => {
+      if (pendingHeld) this.releasePending(address);
+      pendingHeld = false;
+    };
     const viewer = new WsViewer(this.nextId++, ws);
     const subs = new Set<string>();
     let scope: Scope | null = null;
@@ -129,6 +159,7 @@ export class ViewerChannels {
         return closeWith(4429, 'too many live sockets for this user');
       }
       release = attached.release;
+      stopPending();
       const user = session.user;
       scope = new Scope(user);
       limitFrames(ws, MAX_FRAME_AFTER_AUTH);
@@ -141,6 +172,7 @@ export class ViewerChannels {
     ws.on('pong', () => (viewer.alive = true));
     ws.on('close', () => {
       clearTimeout(authTimer);
+      stopPending();
       release?.();
       this.viewers.delete(viewer);
       for (const c of subs) relay.unsubscribe(viewer, c);
