@@ -9,7 +9,8 @@
  */
 import { spawn } from 'node:child_process';
 import { Cam } from 'onvif';
-import { ffmpegMajorVersion, ffmpegRtspInputArgs, resolveFfmpegPath, urlWithCredentials } from '../edge-agent/frame-grab.ts';
+import { resolveFfmpegPath } from '../edge-agent/frame-grab.ts';
+import { ffmpegMajorVersion, ffmpegRtspInputArgs, urlWithCredentials } from './ffmpeg-rtsp.ts';
 import { rtspRequestUrl } from '../edge-agent/probes/rtsp.ts';
 import type { AgentCamera } from '../src/protocol/assignment.ts';
 

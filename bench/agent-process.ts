@@ -27,8 +27,7 @@ import { generateDemoCounty } from '../src/county/demo-county.ts';
 import { DEMO_AGENT, writeDemoConfig } from '../src/county/demo-files.ts';
 import { startHub } from '../src/hub/start-hub.ts';
 import { createLogger } from '../src/log.ts';
-import { makeCameraSpecs, plannedEndpoints } from '../src/simulator/index.ts';
-import { figure } from './support.ts';
+import { figure, startBenchSimulator } from './support.ts';
 
 const N = 2000;
 const CYCLE_S = 10;
@@ -70,31 +69,8 @@ function lineMatching(child: ChildProcess, test: (l: string) => boolean, what: s
 
 // ---- simulator (own process, not counted) and a real hub (this process, not counted)
 const dir = mkdtempSync(join(tmpdir(), 'se-bench-agentproc-'));
-const specs = makeCameraSpecs(N, { seed: 11 });
-writeFileSync(join(dir, 'specs.json'), JSON.stringify(specs), { mode: 0o600 });
-const sim = spawn(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    'src/simulator/main.ts',
-    '--specs',
-    join(dir, 'specs.json'),
-    '--host-base',
-    HOST_BASE,
-    '--onvif-port',
-    String(PORTS.onvif),
-    '--rtsp-port',
-    String(PORTS.rtsp),
-    '--control-port',
-    String(PORTS.control),
-    '--exit-with-parent',
-  ],
-  { stdio: ['pipe', 'pipe', 'inherit'] },
-);
+const { child: sim, specs, cams } = await startBenchSimulator(N, HOST_BASE, PORTS, 11);
 children.push(sim);
-await lineMatching(sim, (l) => l.includes('simulator running'), 'simulator');
-const cams = plannedEndpoints(specs, { hostBase: HOST_BASE, onvifPort: PORTS.onvif, rtspPort: PORTS.rtsp });
 
 const county = generateDemoCounty({ cameras: N });
 county.cameras = county.cameras

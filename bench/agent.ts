@@ -1,64 +1,16 @@
-/**
- * Agent figures:
- *  agent.rungs_cpu_us_per_ladder  CPU µs of the rungs alone per full ladder (TCP + ONVIF time +
- *                          ONVIF auth + RTSP DESCRIBE) against the simulator (in a child process:
- *                          its CPU is not counted); the whole agent process: bench/agent-process.ts
- *  agent.baseline_ratio    the naive way (onvif Cam.connect + getDeviceInformation + one ffmpeg run)
- *                          CPU per camera ÷ ours
- *  agent.detect_ms         fault switched on in the simulator → the hub holds the failing
- *                          evidence; and → the hub's offline transition (debounce 3)
- */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Agent } from '../edge-agent/agent.ts';
 import { DEFAULTS } from '../edge-agent/config.ts';
 import { probeCamera } from '../edge-agent/ladder.ts';
 import { baselineProbe } from './agent-baseline.ts';
 import { createLogger } from '../src/log.ts';
-import type { AgentCamera } from '../src/protocol/assignment.ts';
-import { makeCameraSpecs, plannedEndpoints } from '../src/simulator/index.ts';
+import { makeCameraSpecs } from '../src/simulator/index.ts';
 import { startHub } from '../src/hub/start-hub.ts';
-import { figure } from './support.ts';
+import { figure, startBenchSimulator } from './support.ts';
 
 const quiet = createLogger('bench', { write: () => true } as unknown as NodeJS.WritableStream);
-
-async function startSim(
-  n: number,
-  hostBase: string,
-  ports: { onvif: number; rtsp: number; control: number },
-): Promise<{ child: ChildProcess; cams: AgentCamera[]; control: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'se-bench-sim-'));
-  const specs = makeCameraSpecs(n, { seed: 7 });
-  writeFileSync(join(dir, 'specs.json'), JSON.stringify(specs), { mode: 0o600 });
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/simulator/main.ts',
-      '--specs',
-      join(dir, 'specs.json'),
-      '--host-base',
-      hostBase,
-      '--onvif-port',
-      String(ports.onvif),
-      '--rtsp-port',
-      String(ports.rtsp),
-      '--control-port',
-      String(ports.control),
-      '--exit-with-parent',
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (l) => l.includes('simulator running') && resolve());
-    child.once('exit', (c) => reject(new Error(`simulator exited ${c}`)));
-  });
-  return { child, cams: plannedEndpoints(specs, { hostBase, onvifPort: ports.onvif, rtspPort: ports.rtsp }), control: `http://127.0.0.1:${ports.control}` };
-}
 
 function childrenCpuUs(): number {
   const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
@@ -75,7 +27,7 @@ async function bounded<T>(items: T[], concurrency: number, fn: (x: T) => Promise
 }
 
 // ---- CPU per ladder and the baseline
-const sim = await startSim(500, '127.50', { onvif: 10180, rtsp: 10654, control: 18099 });
+const sim = await startBenchSimulator(500, '127.50', { onvif: 10180, rtsp: 10654, control: 18099 }, 7);
 const rounds = [...sim.cams, ...sim.cams, ...sim.cams, ...sim.cams, ...sim.cams, ...sim.cams];
 await bounded(sim.cams.slice(0, 100), 20, (c) => probeCamera(c)); // warm-up
 let failed = 0;
@@ -118,7 +70,7 @@ sim.child.kill('SIGTERM');
 
 // ---- detection: hub + simulator + agent with a 5 s cycle
 {
-  const det = await startSim(50, '127.51', { onvif: 10280, rtsp: 10754, control: 18199 });
+  const det = await startBenchSimulator(50, '127.51', { onvif: 10280, rtsp: 10754, control: 18199 }, 7);
   const dir = mkdtempSync(join(tmpdir(), 'se-bench-det-'));
   const cfg = join(dir, 'config');
   const { generateDemoCounty } = await import('../src/county/demo-county.ts');

@@ -16,7 +16,7 @@ import { DeadLetter, replayDeadLetters, type ReplaySummary } from './dead-letter
 import { HubLink } from './hub-link.ts';
 import { LoginGuard } from './login-guard.ts';
 import { AgentMetrics, serveMetrics, type MetricsServer } from './metrics.ts';
-import { Reporter } from './reporter.ts';
+import { emptyReportCounters, Reporter } from './reporter.ts';
 import { Scheduler, type ProbeFn } from './scheduler.ts';
 import { SeqStore } from './seq-store.ts';
 import { SnapshotSource } from './snapshots.ts';
@@ -202,19 +202,7 @@ export class Agent {
       assignmentSource: this.source,
       probesInFlight: this.scheduler?.probesInFlight ?? 0,
       spool: this.spool?.stats() ?? { bytes: 0, batches: 0, items: 0, droppedBatches: 0, droppedItems: 0, corruptLines: 0 },
-      reports: this.reporter?.counters ?? {
-        batches: 0,
-        sent: 0,
-        duplicates: 0,
-        rejected: 0,
-        transientErrors: 0,
-        itemsSent: 0,
-        authFailures: 0,
-        deadLettered: 0,
-        itemsRefused: 0,
-        heldBatches: 0,
-        lostBatches: 0,
-      },
+      reports: this.reporter?.counters ?? emptyReportCounters(),
     };
   }
 }

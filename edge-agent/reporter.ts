@@ -49,6 +49,25 @@ export interface ReporterOptions {
   deadLetter?: Pick<DeadLetter, 'put'>;
 }
 
+/** The reporter's counters, all zero (also what the agent reports before its reporter exists). */
+export function emptyReportCounters() {
+  return {
+    batches: 0,
+    sent: 0,
+    duplicates: 0,
+    rejected: 0,
+    transientErrors: 0,
+    itemsSent: 0,
+    authFailures: 0,
+    deadLettered: 0,
+    itemsRefused: 0,
+    /** batches held in memory now because the spool could not take them */
+    heldBatches: 0,
+    /** batches lost: held beyond heldItemsMax, or held at a stop the spool could not take */
+    lostBatches: 0,
+  };
+}
+
 export class Reporter {
   private readonly clock: Clock;
   private readonly flushMs: number;
@@ -72,21 +91,7 @@ export class Reporter {
   private refusalLogs = 0;
   private draining = false;
   private oddAcks = 0;
-  readonly counters = {
-    batches: 0,
-    sent: 0,
-    duplicates: 0,
-    rejected: 0,
-    transientErrors: 0,
-    itemsSent: 0,
-    authFailures: 0,
-    deadLettered: 0,
-    itemsRefused: 0,
-    /** batches held in memory now because the spool could not take them */
-    heldBatches: 0,
-    /** batches lost: held beyond heldItemsMax, or held at a stop the spool could not take */
-    lostBatches: 0,
-  };
+  readonly counters = emptyReportCounters();
 
   constructor(private readonly opts: ReporterOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -136,7 +141,7 @@ export class Reporter {
     this.opts.hub.abort();
     await this.pumping;
     this.spill();
-    if (this.held.length > 0 && !this.moveHeldToSpool()) for (const b of this.held.splice(0)) this.lose(b, 'stopped with the spool still refusing writes');
+    if (this.held.length > 0 && !this.moveHeldToSpool()) while (this.held.length > 0) this.lose(this.shiftHeld(), 'stopped with the spool still refusing writes');
     this.opts.seq.close();
   }
 
@@ -186,8 +191,7 @@ export class Reporter {
       } catch {
         return false;
       }
-      this.heldItems -= this.held.shift()!.items.length;
-      this.counters.heldBatches = this.held.length;
+      this.shiftHeld();
       if (this.held.length === 0) this.log.info({}, 'spool writable again: held batches are on disk');
     }
     return true;
@@ -196,12 +200,19 @@ export class Reporter {
   private hold(batch: ReportBatch): void {
     this.held.push(batch);
     this.heldItems += batch.items.length;
-    while (this.heldItems > this.heldItemsMax && this.held.length > 1) this.lose(this.held.shift()!, 'more results held than heldItemsMax');
     this.counters.heldBatches = this.held.length;
+    while (this.heldItems > this.heldItemsMax && this.held.length > 1) this.lose(this.shiftHeld(), 'more results held than heldItemsMax');
+  }
+
+  /** the oldest held batch out of the memory hold (delivered, on disk, or lost) */
+  private shiftHeld(): ReportBatch {
+    const b = this.held.shift()!;
+    this.heldItems -= b.items.length;
+    this.counters.heldBatches = this.held.length;
+    return b;
   }
 
   private lose(batch: ReportBatch, why: string): void {
-    this.heldItems -= batch.items.length;
     this.counters.lostBatches++;
     this.opts.metrics?.reportErrors.inc({ kind: 'spool_lost' });
     this.log.error({ seq: batch.seq, items: batch.items.length, why }, 'report batch lost: the spool could not take it');
@@ -316,10 +327,8 @@ export class Reporter {
 
   private complete(seq: number): void {
     if (this.mem[0]?.seq === seq) this.mem.shift();
-    else if (this.held[0]?.seq === seq) {
-      this.heldItems -= this.held.shift()!.items.length;
-      this.counters.heldBatches = this.held.length;
-    } else this.opts.spool.ack(seq);
+    else if (this.held[0]?.seq === seq) this.shiftHeld();
+    else this.opts.spool.ack(seq);
   }
 
   /** resolves when nothing is left to send or the pump gave up (hub away) */

@@ -8,16 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  decodeKeyFrame,
-  ffmpegDecodeArgs,
-  ffmpegMajorVersion,
-  grabFrame,
-  parseFfmpegMajor,
-  resolveFfmpegPath,
-  socketTimeoutArgs,
-  urlWithCredentials,
-} from '../../edge-agent/frame-grab.ts';
+import { ffmpegMajorVersion, parseFfmpegMajor, socketTimeoutArgs, urlWithCredentials } from '../../bench/ffmpeg-rtsp.ts';
+import { decodeKeyFrame, ffmpegDecodeArgs, grabFrame, resolveFfmpegPath } from '../../edge-agent/frame-grab.ts';
 import { encodedKeyFrame } from './encoded-frame.ts';
 import { startSilentServer } from './fake-camera.ts';
 

@@ -123,5 +123,6 @@ describe('reporter: the spool disk full', () => {
     await m.reporter.stop();
     expect(lostLines().map((l) => l.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(m.reporter.counters.lostBatches).toBe(6);
+    expect(m.reporter.counters.heldBatches).toBe(0);
   });
 });
