@@ -42,7 +42,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import type { AgentCamera } from '../src/protocol/assignment.ts';
-import { checkHubTransport, type HubTlsConfig, HubTransportError, isLoopbackHost, parseFingerprints, readCaFile } from './hub-tls.ts';
+import { isLoopbackHost } from '../src/protocol/loopback.ts';
+import { checkHubTransport, type HubTlsConfig, HubTransportError, parseFingerprints, readCaFile } from './hub-tls.ts';
 
 export interface AgentConfig {
   hubUrl: string;

@@ -17,10 +17,10 @@
 import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
-import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { createLogger, type Logger } from '../src/log.ts';
+import { isLoopbackHost } from '../src/protocol/loopback.ts';
 
 export interface HubTlsConfig {
   /** PEM text of the CA certificate(s) the hub's certificate must chain to (--hub-ca) */
@@ -39,15 +39,6 @@ export class HubPinError extends Error {
     super(`hub certificate sha256:${fingerprint} matches no pinned fingerprint (--hub-fingerprint): refused`);
     this.name = 'HubPinError';
   }
-}
-
-/** 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) and `localhost`: traffic that never leaves the machine. */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
-  return false;
 }
 
 /**

@@ -1,6 +1,7 @@
 /** Hub settings from the environment and command line (documented in README "Configuration"). */
 import { isIP } from 'node:net';
 import type { HubOptions } from './start-hub.ts';
+import { isLoopbackHost } from '../protocol/loopback.ts';
 
 /** A setting the hub cannot start with: main.ts prints the message and exits 1. */
 export class HubSettingError extends Error {}
@@ -43,7 +44,7 @@ export function readHubEnv(env: NodeJS.ProcessEnv, argv: string[]): HubEnv {
     demoForce: argv.includes('--demo-force'),
     demoCameras: Number(flag('cameras') ?? env.DEMO_CAMERAS ?? 5000),
   };
-  if (out.demo && !out.demoForce && !isLoopbackAddress(out.host)) {
+  if (out.demo && !out.demoForce && !isLoopbackHost(out.host)) {
     throw new HubSettingError(
       `--demo listens on loopback only, not HOST=${out.host}: the demo county's users have published passwords (admin/admin123) ` +
         'and its files hold the agent token. Use HOST=127.0.0.1, or add --demo-force if this address is reachable by you alone',
@@ -119,13 +120,4 @@ export function readTrustProxy(value: string | undefined): string[] | null {
     }
   }
   return items;
-}
-
-/** 127.0.0.0/8, ::1 and localhost: an address no other machine reaches. */
-export function isLoopbackAddress(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost') return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) return h === '::1' || /^::ffff:127\./.test(h);
-  return false;
 }

@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../edge-agent/config.ts';
-import { checkHubTransport, isLoopbackHost, parseFingerprints } from '../../edge-agent/hub-tls.ts';
+import { checkHubTransport, parseFingerprints } from '../../edge-agent/hub-tls.ts';
+import { isLoopbackHost } from '../../src/protocol/loopback.ts';
 import { tmpDir } from './harness.ts';
 
 const TOKEN = 'agent-token-0123456789abcdef';
