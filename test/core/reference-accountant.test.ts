@@ -43,7 +43,13 @@ const failsIn =
     ranges.find(([a, b]) => t >= a && t <= b)?.[2] ?? null;
 
 function days(evidence: RefEvidence[], o: { start?: number; end?: number; registry?: RefRegistryEvent[] } = {}): Map<string, RefDay> {
-  const input: RefInput = { cameras: ['A'], start: o.start ?? D0, end: o.end ?? D0 + DAY + H, evidence: [...evidence].sort((a, b) => a.arrival - b.arrival), registry: o.registry ?? [] };
+  const input: RefInput = {
+    cameras: ['A'],
+    start: o.start ?? D0,
+    end: o.end ?? D0 + DAY + H,
+    evidence: [...evidence].sort((a, b) => a.arrival - b.arrival),
+    registry: o.registry ?? [],
+  };
   return referenceDays(input).get('A')!;
 }
 const day = (evidence: RefEvidence[], o: { start?: number; end?: number; registry?: RefRegistryEvent[] } = {}, key = KEY): RefDay | undefined => days(evidence, o).get(key);
@@ -87,12 +93,23 @@ describe('reference accountant: hand-computed days', () => {
     // present 10:00–24:00 = 14 h = 50 400 000; first probe 10:00:30 → online from 10:00:30 = 50 370 000, unknown 30 000
     expect(day(series(at(10, 0, 30), D0 + DAY + H), { start })).toEqual(figures(50_370_000, 0, 30_000));
     // the agent probed since 06:00 and its spool arrives at the start: online from 06:00, clipped at 10:00 → 50 400 000
-    expect(day(series(at(6, 0), D0 + DAY + H, undefined, MIN, (t) => Math.max(t, start)), { start })).toEqual(figures(50_400_000, 0, 0));
+    expect(
+      day(
+        series(at(6, 0), D0 + DAY + H, undefined, MIN, (t) => Math.max(t, start)),
+        { start },
+      ),
+    ).toEqual(figures(50_400_000, 0, 0));
   });
 
   it('offline is back-dated to the last success, recovery to the first of the M successes; the class is the N-th failure', () => {
     // ok 00:00–12:00; fail 12:01 unreachable, 12:02 unreachable, 12:03 no_frame (completes N = 3), 12:04–13:00 unreachable; ok from 13:01
-    const ev = allDay(failsIn([[at(12, 1), at(12, 2), 'unreachable'], [at(12, 3), at(12, 3), 'no_frame'], [at(12, 4), at(13, 0), 'unreachable']]));
+    const ev = allDay(
+      failsIn([
+        [at(12, 1), at(12, 2), 'unreachable'],
+        [at(12, 3), at(12, 3), 'no_frame'],
+        [at(12, 4), at(13, 0), 'unreachable'],
+      ]),
+    );
     // offline 12:00 (last success) → 13:01 (first of ok 13:01, 13:02) = 61 min = 3 660 000; online = 86 400 000 − 3 660 000 = 82 740 000
     expect(day(ev)).toEqual(figures(82_740_000, 3_660_000, 0, 1, 3_660_000, { no_frame: 3_660_000 }));
   });
@@ -113,7 +130,13 @@ describe('reference accountant: hand-computed days', () => {
 
   it('a 2-failure blip changes nothing; mixed results reset the count', () => {
     // fail 09:00, 09:01; fail 15:00, 15:01, ok 15:02, fail 15:03, 15:04 → never 3 in a row
-    const ev = allDay(failsIn([[at(9, 0), at(9, 1), 'unreachable'], [at(15, 0), at(15, 1), 'unreachable'], [at(15, 3), at(15, 4), 'unreachable']]));
+    const ev = allDay(
+      failsIn([
+        [at(9, 0), at(9, 1), 'unreachable'],
+        [at(15, 0), at(15, 1), 'unreachable'],
+        [at(15, 3), at(15, 4), 'unreachable'],
+      ]),
+    );
     expect(day(ev)).toEqual(figures(DAY, 0, 0));
   });
 

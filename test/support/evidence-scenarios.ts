@@ -114,7 +114,11 @@ function planArb(span: number, probeIntervalMs: number, o: Required<Omit<Scenari
     ),
     silences: fc.array(win(MIN, 4 * HOUR), { maxLength: 4 }),
     spools: o.spools ? fc.array(win(5 * MIN, 6 * HOUR), { maxLength: 3 }) : fc.constant([]),
-    skews: o.skew ? fc.array(fc.record({ at: fc.integer({ min: 0, max: span }), len: fc.integer({ min: 10 * MIN, max: 3 * HOUR }), skew: fc.integer({ min: -10 * MIN, max: 10 * MIN }) }), { maxLength: 2 }) : fc.constant([]),
+    skews: o.skew
+      ? fc.array(fc.record({ at: fc.integer({ min: 0, max: span }), len: fc.integer({ min: 10 * MIN, max: 3 * HOUR }), skew: fc.integer({ min: -10 * MIN, max: 10 * MIN }) }), {
+          maxLength: 2,
+        })
+      : fc.constant([]),
     ancient: o.tooOld ? fc.option(fc.integer({ min: 10 * MIN, max: 3 * HOUR }), { freq: 3 }) : fc.constant(null),
     retire: o.registry ? fc.option(win(10 * MIN, 12 * HOUR), { freq: 2 }) : fc.constant(null),
     firstProbe: fc.integer({ min: 0, max: probeIntervalMs - 1 }),
