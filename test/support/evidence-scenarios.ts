@@ -201,7 +201,7 @@ function build(
       const skew = skews.find((s) => t >= s.from && t < s.to)?.skew ?? 0;
       const at = t + skew;
       if (at <= lastAt) continue; // the agent's clock stepped back: it sends nothing dated before what it sent
-      let sent = Math.max(start, delay(t + latency, spools)); // before the hub's first start: arrives at the start
+      const sent = Math.max(start, delay(t + latency, spools)); // before the hub's first start: arrives at the start
       const arrival = delay(sent, hubDown);
       if (arrival > end) continue;
       lastAt = at;
