@@ -20,7 +20,7 @@ export interface Evidence {
 /**
  * What the monitor did with one piece of evidence: `applied`; `old` (not newer than the
  * camera's last applied evidence: a replay, ignored); refused as `unknown_camera`,
- * `not_assigned` (the camera belongs to another agent) or `future` (dated beyond the clock
- * tolerance ahead of the hub).
+ * `not_assigned` (the camera belongs to another agent), `future` (dated beyond the clock
+ * tolerance ahead of the hub) or `too_old` (measured longer ago than late evidence may be).
  */
-export type EvidenceVerdict = 'applied' | 'old' | 'unknown_camera' | 'not_assigned' | 'future';
+export type EvidenceVerdict = 'applied' | 'old' | 'unknown_camera' | 'not_assigned' | 'future' | 'too_old';

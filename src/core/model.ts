@@ -45,8 +45,15 @@ export interface CameraMeta {
   siteId: string | null;
 }
 
-/** Why a camera changed state (stored with the transition). */
-export type TransitionReason = 'probe' | 'stale' | 'maintenance_start' | 'maintenance_end' | 'restored';
+/**
+ * Why a camera changed state (stored with the transition): `probe` (the debounce completed),
+ * `stale` (nothing arrived: unknown from the last evidence), `gap` (evidence after a gap: unknown
+ * in it), `resumed` (late evidence continued the run a sweep had ended), `maintenance_start` /
+ * `maintenance_end`, `registered` (new in the registry: present from `at`, unknown), `retired` (out of
+ * the registry: absent from `at`) / `returned` (back in it),
+ * `restored` (older databases).
+ */
+export type TransitionReason = 'probe' | 'stale' | 'gap' | 'resumed' | 'maintenance_start' | 'maintenance_end' | 'registered' | 'retired' | 'returned' | 'restored';
 
 export interface Transition {
   camera: string;
@@ -76,6 +83,8 @@ export interface MonitorConfig {
    * far-future result would make every later one of that camera "old" and freeze it
    */
   futureToleranceMs: number;
+  /** evidence measured longer than this before it arrives is refused (`too_old`): the bound on late evidence */
+  lateEvidenceMaxAgeMs: number;
 }
 
 export const DEFAULT_MONITOR_CONFIG: MonitorConfig = {
@@ -85,4 +94,5 @@ export const DEFAULT_MONITOR_CONFIG: MonitorConfig = {
   tzOffsetMinutes: 480,
   clockDriftThresholdMs: 10_000,
   futureToleranceMs: 300_000,
+  lateEvidenceMaxAgeMs: 86_400_000,
 };

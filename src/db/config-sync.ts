@@ -1,7 +1,9 @@
 /**
  * Mirror the county configuration into the database. Skipped when the config
  * fingerprint is unchanged (fast restarts); otherwise one transaction upserts
- * everything and deletes what the configuration no longer names.
+ * everything and deletes what the configuration no longer names — except that a camera taken
+ * out is retired (`retired_cameras`, its history kept; docs/accounting.md), and one put back
+ * leaves that list.
  */
 import { loadCountyConfig, type ConfigFiles, type CountyConfig } from '../county/load-config.ts';
 import { packStructure, type CountyStructure } from './county-store.ts';
@@ -87,12 +89,15 @@ export async function syncConfig(db: Database, files: ConfigFiles, box: SecretBo
       users.map((u) => [u.username, u.displayName, u.passwordHash, u.role, `{${u.towns.map(pgArrayItem).join(',')}}`, `{${u.grids.map(pgArrayItem).join(',')}}`]),
       { towns: 'text[]', grids: 'text[]' },
     );
-    await prune(
-      q,
-      'cameras',
-      'code',
-      config.cameras.map((c) => c.code),
+    const codes = config.cameras.map((c) => c.code);
+    await q.query(
+      `insert into retired_cameras (code, grid_id, site_id, agent_id, retired_at)
+       select code, grid_id, site_id, agent_id, now() from cameras where not (code = any($1::text[]))
+       on conflict (code) do nothing`,
+      [codes],
     );
+    await q.query(`delete from retired_cameras where code = any($1::text[])`, [codes]);
+    await prune(q, 'cameras', 'code', codes);
     await prune(
       q,
       'users',

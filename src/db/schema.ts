@@ -108,6 +108,64 @@ export const cameraStreaks = pgTable('camera_streaks', {
   seenAt: ts('seen_at').notNull(),
 });
 
+/**
+ * Cameras taken out of cameras.csv: retired, not deleted (docs/accounting.md). Their transitions
+ * stay; the grid they were in keeps their time in every period up to the retirement. Plain text
+ * grid id (the grid itself may be gone later). A camera put back is removed from here.
+ */
+export const retiredCameras = pgTable('retired_cameras', {
+  code: text('code').primaryKey(),
+  gridId: text('grid_id').notNull(),
+  siteId: text('site_id'),
+  agentId: text('agent_id'),
+  retiredAt: ts('retired_at').notNull(),
+});
+
+/**
+ * Closed days (日结): per camera, what its timeline held inside the local day, as known when the
+ * day closed (its end + the grace period). Months are sums of these.
+ */
+export const cameraDays = pgTable(
+  'camera_days',
+  {
+    day: text('day').notNull(),
+    cameraCode: text('camera_code').notNull(),
+    gridId: text('grid_id').notNull(),
+    onlineMs: bigint('online_ms', { mode: 'number' }).notNull(),
+    offlineMs: bigint('offline_ms', { mode: 'number' }).notNull(),
+    unknownMs: bigint('unknown_ms', { mode: 'number' }).notNull(),
+    maintenanceMs: bigint('maintenance_ms', { mode: 'number' }).notNull(),
+    outages: integer('outages').notNull(),
+    longestOutageMs: bigint('longest_outage_ms', { mode: 'number' }).notNull(),
+    /** offline ms per fault class */
+    faultMs: jsonb('fault_ms').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.cameraCode] }), index('camera_days_camera_idx').on(t.cameraCode, t.day)],
+);
+
+/** The same closed day summed per grid (month rankings read 30 × grids rows, not 30 × cameras). */
+export const gridDays = pgTable(
+  'grid_days',
+  {
+    day: text('day').notNull(),
+    gridId: text('grid_id').notNull(),
+    onlineMs: bigint('online_ms', { mode: 'number' }).notNull(),
+    offlineMs: bigint('offline_ms', { mode: 'number' }).notNull(),
+    unknownMs: bigint('unknown_ms', { mode: 'number' }).notNull(),
+    maintenanceMs: bigint('maintenance_ms', { mode: 'number' }).notNull(),
+    cameras: integer('cameras').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.gridId] })],
+);
+
+/** Which local days are closed, when, and over how many cameras. */
+export const closedDays = pgTable('closed_days', {
+  day: text('day').primaryKey(),
+  dayStart: ts('day_start').notNull(),
+  closedAt: ts('closed_at').notNull(),
+  cameras: integer('cameras').notNull(),
+});
+
 /** Ledger of processed report batches: (agent, seq) makes ingest idempotent. */
 export const ingestBatches = pgTable(
   'ingest_batches',

@@ -8,7 +8,7 @@
  * transitions are kept for the next write, so nothing decided is lost.
  */
 import type { CameraState, Transition } from '../core/model.ts';
-import type { StreakRecord } from '../core/monitor.ts';
+import type { InitialState, StreakRecord } from '../core/monitor.ts';
 import type { Database } from './client.ts';
 
 export interface LedgerRow {
@@ -160,10 +160,10 @@ export async function ledgerHeads(db: Database): Promise<Map<string, { maxSeq: n
   return new Map(rows.map((r) => [r.agent, { maxSeq: Number(r.maxSeq), lastAt: Number(r.lastAt) }]));
 }
 
-/** Camera states at `from`, and every transition after it, oldest first (restart). */
-export async function loadHistory(db: Database, from: number): Promise<{ initial: Map<string, { state: CameraState; since: number }>; history: Transition[] }> {
-  const before = await db.query<{ camera: string; state: CameraState; since: number }>(
-    `select distinct on (camera_code) camera_code as camera, to_state as state, (extract(epoch from since) * 1000)::float8 as since
+/** Camera states at `from` (the last transition decided before it), and every transition decided after it, in order (restart). */
+export async function loadHistory(db: Database, from: number): Promise<{ initial: Map<string, InitialState>; history: Transition[] }> {
+  const before = await db.query<{ camera: string; state: CameraState; since: number; fault: Transition['fault']; reason: Transition['reason'] }>(
+    `select distinct on (camera_code) camera_code as camera, to_state as state, (extract(epoch from since) * 1000)::float8 as since, fault, reason
        from camera_transitions where at < to_timestamp($1 / 1000.0) order by camera_code, at desc, id desc`,
     [from],
   );
@@ -174,7 +174,7 @@ export async function loadHistory(db: Database, from: number): Promise<{ initial
     [from],
   );
   return {
-    initial: new Map(before.map((r) => [r.camera, { state: r.state, since: Number(r.since) }])),
+    initial: new Map(before.map((r) => [r.camera, { state: r.state, since: Number(r.since), fault: r.fault, reason: r.reason }])),
     history: after.map((r) => ({ ...r, at: Math.round(Number(r.at)), since: Math.round(Number(r.since)) })),
   };
 }

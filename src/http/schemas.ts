@@ -21,6 +21,13 @@ export const Figures = Type.Object({
 });
 
 export const TownFigures = Type.Object({ id: Type.String(), name: Type.String(), kind: Type.String(), ...Figures.properties });
+export const CommunityFigures = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  kind: Type.Union([Type.Literal('community'), Type.Literal('village')], { description: '社区 community or 村 village' }),
+  townId: Type.String(),
+  ...Figures.properties,
+});
 export const GridFigures = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -34,6 +41,7 @@ export const SummaryReply = Type.Object({
   county: Type.Object({ name: Type.String(), ...Figures.properties }),
   byKind: Type.Record(Type.String(), Figures),
   towns: Type.Array(TownFigures),
+  communities: Type.Array(CommunityFigures),
   at: Type.Integer(),
 });
 
@@ -87,5 +95,7 @@ export const GridListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const CommunityListQuery = Type.Object({ town: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
 
 export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }) });

@@ -11,12 +11,14 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_MONITOR_CONFIG, type CameraMeta, type MonitorConfig } from '../core/model.ts';
-import { Monitor } from '../core/monitor.ts';
-import { monthStart } from '../core/time-windows.ts';
+import type { Monitor } from '../core/monitor.ts';
+import { restoreMonitor } from '../core/monitor-restore.ts';
+import { dayStart, localDay, monthStart, nextDayStart } from '../core/time-windows.ts';
 import { type ConfigFiles, readConfigFiles } from '../county/load-config.ts';
 import { type Database, databaseAnswers, openDatabase } from '../db/client.ts';
 import { syncConfig } from '../db/config-sync.ts';
 import { type CountyStructure, loadStructure } from '../db/county-store.ts';
+import { closedDays, firstTransitionAt, gridDays, lastClosedDay, retiredCameras } from '../db/day-store.ts';
 import { cameraTransitions, ledgerHeads, loadHistory, loadStreaks, TransitionLog } from '../db/transition-log.ts';
 import { buildApp } from '../http/app.ts';
 import type { LiveParts } from '../live/plugin.ts';
@@ -28,6 +30,7 @@ import { AuthService, passwordHashes, revokeChangedPasswords } from '../services
 import type { ChannelCaps } from '../services/auth-channels.ts';
 import type { LoginLimits } from '../http/routes/auth-limits.ts';
 import { CountyView } from '../services/county-view.ts';
+import { DayCloser } from '../services/day-close.ts';
 import { EvidenceIntake } from '../services/evidence-intake.ts';
 import type { IngestService } from '../services/ingest.ts';
 import type { MaintenanceService } from '../services/maintenance.ts';
@@ -35,6 +38,7 @@ import type { TicketService } from '../services/tickets.ts';
 import { TransitionSink } from '../services/transition-sink.ts';
 import type { HubFeature } from './feature.ts';
 import { countyApiFeature } from './features/county-api.ts';
+import { dayCloseFeature } from './features/day-close.ts';
 import { ingestFeature } from './features/ingest.ts';
 import { type LiveOptions, liveFeature } from './features/live.ts';
 import { maintenanceFeature } from './features/maintenance.ts';
@@ -56,6 +60,8 @@ export interface HubOptions {
   monitor?: Partial<MonitorConfig>;
   /** staleness sweep period, default 5 s */
   sweepIntervalMs?: number;
+  /** closing local days: grace after a day's end (default 1 h), how often to look (default 60 s) */
+  dayClose?: { graceMs?: number; tickMs?: number };
   /** camera-level series on /metrics (off by default: 100 k cameras make a slow scrape) */
   cameraSeries?: boolean;
   now?: () => number;
@@ -95,6 +101,8 @@ export interface Hub {
   outbox: OutboxWorker;
   /** maintenance windows (报备) */
   maintenance: MaintenanceService;
+  /** closing local days (日结) */
+  days: DayCloser;
   startedMs: number;
   /** the certificate served when the hub speaks HTTPS (PEM), else null */
   tls: { certPem: string } | null;
@@ -148,19 +156,24 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const structure = await loadStructure(db);
     phase('structure');
 
-    // core state: the monitor, restored from the transition log since the month start
+    // core state: the monitor, restored from the transition log over the open period (the days not closed yet)
     const monitorConfig = { ...DEFAULT_MONITOR_CONFIG, ...opts.monitor };
+    const tz = monitorConfig.tzOffsetMinutes;
     const t = now();
-    const monitor = new Monitor(monitorConfig, structure.grids, structure.cameras, t);
-    const from = monthStart(t, monitorConfig.tzOffsetMinutes);
-    const { initial, history } = await loadHistory(db, from);
-    monitor.replay(initial, history, from, t);
-    monitor.restoreStreaks(await loadStreaks(db), t); // a restart mid-outage keeps the failures counted
+    const from = await openPeriodStart(db, t, tz);
+    const gridIds = new Set(structure.grids.map((g) => g.id));
+    const retired = (await retiredCameras(db)).filter((c) => gridIds.has(c.gridId)); // a retired camera's grid may be gone too
+    const replayFrom = from - monitorConfig.futureToleranceMs; // a transition dated in the open period is decided at most F before it
+    const { initial, history } = await loadHistory(db, replayFrom);
+    const stored = { openFrom: from, replayFrom, initial, history, streaks: await loadStreaks(db) };
+    const monitor = restoreMonitor(monitorConfig, structure.grids, structure.cameras, retired, stored, t);
+    await loadClosedDays(db, monitor, t);
     phase('restore');
 
     // the shared seams
     const log = new TransitionLog(db);
     const sink = new TransitionSink(monitor, log, logger);
+    sink.hand('start'); // retirements, returns and staleness decided while starting
     const intake = new EvidenceIntake(monitor);
     const auth = new AuthService(db, now, opts.sessions?.channelCaps ? { channelCaps: opts.sessions.channelCaps } : {});
     auth.setAgents(structure.agents);
@@ -198,6 +211,12 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const ingest = ingestFeature({ db, box, intake, sink, auth, now, heads: await ledgerHeads(db) });
     const live = liveFeature({ auth, view, logger }, opts.live);
     const staleness = stalenessFeature({ monitor, sink, now, intervalMs: opts.sweepIntervalMs ?? 5000 });
+    const settle = (at: number) => {
+      monitor.sweep(at, 'measured');
+      sink.hand('day-close');
+    };
+    const days = new DayCloser({ db, monitor, now, logger, settle }, { graceMs: opts.dayClose?.graceMs ?? 3_600_000, startedAt: t });
+    const dayClose = dayCloseFeature({ closer: days, logger, tickMs: opts.dayClose?.tickMs ?? 60_000 });
     const api = countyApiFeature(
       {
         auth,
@@ -225,7 +244,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     });
 
     // start in dependency order: windows before the ticket rules reconcile, deliveries, the sweep
-    for (const f of [maintenance, tickets, notify, staleness]) {
+    for (const f of [maintenance, tickets, notify, staleness, dayClose]) {
       await f.start?.();
       started.push(f);
     }
@@ -267,12 +286,14 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       tickets: tickets.service,
       outbox: notify.outbox,
       maintenance: maintenance.service,
+      days,
       startedMs,
       tls: tls ? { certPem: tls.cert.toString('utf8') } : null,
       async close() {
         if (closing) return;
         closing = true;
         await staleness.stop?.();
+        await dayClose.stop?.();
         await maintenance.stop?.();
         await live.stop?.(); // open WebSockets first, or the HTTP server waits for them
         auth.channels.stop();
@@ -291,6 +312,31 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
 }
 
 const web = webFeature;
+
+/** The open period starts after the newest closed day (a hub that never closed one: its first transition's day), at most 40 days back. */
+async function openPeriodStart(db: Database, t: number, tz: number): Promise<number> {
+  const last = await lastClosedDay(db);
+  const first = last ? nextDayStart(last.dayStart, tz) : dayStart(Math.min((await firstTransitionAt(db)) ?? t, t), tz);
+  return Math.max(first, dayStart(t - 40 * 86_400_000, tz));
+}
+
+/** The closed days of this month and the last, per grid, for the live month figures. */
+async function loadClosedDays(db: Database, monitor: Monitor, t: number): Promise<void> {
+  const tz = monitor.config.tzOffsetMinutes;
+  const fromDay = localDay(monthStart(monthStart(t, tz) - 1, tz), tz);
+  const days = await closedDays(db, fromDay);
+  if (days.length === 0) return;
+  const index = new Map(monitor.gridOrder.map((g, i) => [g, i]));
+  const rows = await gridDays(db, fromDay, days[days.length - 1]!.day);
+  const byDay = new Map(days.map((d) => [d.day, { start: d.dayStart, grids: new Float64Array(monitor.gridOrder.length * 4) }]));
+  for (const r of rows) {
+    const i = index.get(r.gridId);
+    const d = byDay.get(r.day);
+    if (i === undefined || !d) continue;
+    d.grids.set([r.onlineMs, r.offlineMs, r.unknownMs, r.maintenanceMs], i * 4);
+  }
+  for (const d of byDay.values()) monitor.windows.addClosedDay(d.start, d.grids);
+}
 
 interface HubTls {
   cert: Buffer;

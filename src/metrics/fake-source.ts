@@ -1,11 +1,11 @@
 /**
  * A deterministic in-memory HubMetricsSource shaped like the reference county
- * (1,730 grids over 14 towns, ~93 % online). For the render bench, the dashboard
+ * (1,730 grids over 14 towns and ~200 communities/villages of about 9 grids, ~93 % online). For the render bench, the dashboard
  * name check and exporter tests; the hub implements the real one over its state.
  */
 import { RUNGS, RUNG_OUTCOMES, FAULT_CLASSES } from '../protocol/probe-result.ts';
 import type { CameraState, GridKind } from '../core/model.ts';
-import type { GridMetricsRow, HubMetricsSource, TicketMetricsRow, TownMetricsRow } from './source.ts';
+import type { CommunityMetricsRow, GridMetricsRow, HubMetricsSource, TicketMetricsRow, TownMetricsRow } from './source.ts';
 
 export interface FakeSourceOptions {
   grids?: number;
@@ -38,6 +38,8 @@ export function createFakeHubSource(o: FakeSourceOptions = {}): HubMetricsSource
   const rand = rng(42);
 
   const grids: GridMetricsRow[] = [];
+  const communityRows = new Map<string, CommunityMetricsRow>();
+  const communitiesPerTown = Math.max(1, Math.ceil(nGrids / nTowns / 9));
   const cameras: { camera: string; grid: string; town: string; state: CameraState }[] = [];
   for (let i = 0; i < nGrids; i++) {
     const town = `T${String(i % nTowns).padStart(2, '0')}`;
@@ -50,7 +52,18 @@ export function createFakeHubSource(o: FakeSourceOptions = {}): HubMetricsSource
       cameras.push({ camera: `${grid}-C${k}`, grid, town, state });
     }
     const monitored = 4 * 3600_000 * (counts.online + counts.offline);
-    grids.push({ grid, town, kind: KINDS[i % 3] as GridKind, counts, todayOnlineMs: Math.round(monitored * 0.93), todayMonitoredMs: monitored });
+    const row: GridMetricsRow = { grid, town, kind: KINDS[i % 3] as GridKind, counts, todayOnlineMs: Math.round(monitored * 0.93), todayMonitoredMs: monitored };
+    grids.push(row);
+    const cn = Math.floor(i / nTowns) % communitiesPerTown;
+    const community = `${town}C${String(cn).padStart(2, '0')}`;
+    let c = communityRows.get(community);
+    if (!c) {
+      c = { community, town, name: `Community ${town}-${cn}`, counts: { online: 0, offline: 0, unknown: 0, maintenance: 0 }, todayOnlineMs: 0, todayMonitoredMs: 0 };
+      communityRows.set(community, c);
+    }
+    for (const st of ['online', 'offline', 'unknown', 'maintenance'] as const) c.counts[st] += counts[st];
+    c.todayOnlineMs += row.todayOnlineMs;
+    c.todayMonitoredMs += row.todayMonitoredMs;
   }
 
   const towns: TownMetricsRow[] = [];
@@ -90,6 +103,7 @@ export function createFakeHubSource(o: FakeSourceOptions = {}): HubMetricsSource
   return {
     grids: () => grids,
     towns: () => towns,
+    communities: () => communityRows.values(),
     agents: () =>
       Array.from({ length: nAgents }, (_, i) => ({
         agent: `agent-${i}`,

@@ -5,7 +5,8 @@
  *
  * Conventions: prefix `sharpeyes_`; ratios are 0..1 (`_ratio`); durations in `_seconds`;
  * counters end in `_total`. Grid-level cardinality by default (1,730 grids ≈ 5 k
- * series); camera-level `sharpeyes_camera_up` only with `cameraSeries: true`.
+ * series, ~200 communities/villages ≈ 0.8 k more); camera-level `sharpeyes_camera_up` only
+ * with `cameraSeries: true`.
  *
  * Absent vs NaN: a rate whose denominator is 0 (no online and no offline camera: no
  * evidence) is OMITTED, never NaN — see core/rates.ts. Coverage is published whenever there
@@ -14,7 +15,7 @@
 import { RUNG_BUCKETS_SECONDS } from '../core/rung-stats.ts';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { StateCounts } from '../core/model.ts';
-import type { HubMetricsSource } from './source.ts';
+import type { CommunityMetricsRow, HubMetricsSource } from './source.ts';
 import { DrainedHistogram, register, ScrapeGauge, type Labels, type Sample } from './scrape-collectors.ts';
 import { addCounts, clockConsistencyRatio, coverageRatio, emptyCounts, onlineRatio, timeWeightedRatio } from '../core/rates.ts';
 
@@ -106,6 +107,22 @@ export function createHubMetrics(source: HubMetricsSource, opts: HubMetricsOptio
     const threshold = opts.driftThresholdMs / 1000;
     gauge('sharpeyes_clock_drift_threshold_seconds', 'Clock offset above which a camera counts as drifting.', [], () => [{ value: threshold }]);
   }
+
+  // ---- communities/villages (社区/村): one series per community and metric (no state split:
+  // ~200 communities in the reference county add ~800 series) -----------------------------
+  const communities = (): Iterable<CommunityMetricsRow> => source.communities?.() ?? [];
+  gauge('sharpeyes_community_info', 'Community/village id to display name (value 1); join with * on(community) group_left(name).', ['town', 'community', 'name'], function* () {
+    for (const c of communities()) yield { labels: { town: c.town, community: c.community, name: c.name }, value: 1 };
+  });
+  gauge('sharpeyes_community_online_ratio', 'Community/village online rate now; absent without evidence.', ['town', 'community'], function* () {
+    for (const c of communities()) yield* some(onlineRatio(c.counts), { town: c.town, community: c.community });
+  });
+  gauge('sharpeyes_community_online_ratio_today', 'Community/village online rate time-weighted over today.', ['town', 'community'], function* () {
+    for (const c of communities()) yield* some(timeWeightedRatio(c.todayOnlineMs, c.todayMonitoredMs), { town: c.town, community: c.community });
+  });
+  gauge('sharpeyes_community_coverage_ratio', 'Community/village coverage: (online+offline)/total.', ['town', 'community'], function* () {
+    for (const c of communities()) yield* some(coverageRatio(c.counts), { town: c.town, community: c.community });
+  });
 
   // ---- grids and grid kinds ------------------------------------------------------------
   gauge('sharpeyes_grid_online_ratio', 'Grid online rate now; absent without evidence (see coverage).', ['grid', 'town', 'kind'], function* () {

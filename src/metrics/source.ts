@@ -28,6 +28,16 @@ export interface TownMetricsRow {
   clockDrifting: number;
 }
 
+/** a community/village (社区/村): Σ over its grids, one row per community (bounded cardinality) */
+export interface CommunityMetricsRow {
+  community: string; // community id
+  town: string; // town id
+  name: string;
+  counts: StateCounts;
+  todayOnlineMs: number;
+  todayMonitoredMs: number;
+}
+
 export interface TicketMetricsRow {
   town: string;
   class: FaultClass | 'power' | 'fibre' | 'reported';
@@ -38,6 +48,8 @@ export interface TicketMetricsRow {
 export interface HubMetricsSource {
   grids(): Iterable<GridMetricsRow>;
   towns(): Iterable<TownMetricsRow>;
+  /** community/village roll-ups; a source without them publishes no community series */
+  communities?(): Iterable<CommunityMetricsRow>;
   /** per agent: epoch ms of its last accepted report, null if never */
   agents(): Iterable<{ agent: string; lastReportAt: number | null; cameras: number }>;
   /** open tickets; empty until tickets exist */

@@ -116,9 +116,10 @@ export type ReportAck = Static<typeof ReportAckSchema>;
 /**
  * Why the hub refused one item of a batch: `invalid` (does not match ProbeResultSchema, e.g. a
  * `detail` over MAX_DETAIL_LENGTH), `future` (dated beyond the hub's clock tolerance ahead of
- * it), `unknown_camera`, `not_assigned` (the camera belongs to another agent).
+ * it), `too_old` (measured longer before it arrived than late evidence may be, 24 h by default),
+ * `unknown_camera` (not in the registry, or retired), `not_assigned` (the camera belongs to another agent).
  */
-export const REFUSAL_CODES = ['invalid', 'future', 'unknown_camera', 'not_assigned'] as const;
+export const REFUSAL_CODES = ['invalid', 'future', 'too_old', 'unknown_camera', 'not_assigned'] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
 /** Fault class implied by the first failing rung (the rule lives here once). */

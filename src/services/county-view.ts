@@ -22,11 +22,17 @@ export interface GridListQuery {
   offset?: number;
 }
 
+/** A community list request (the HTTP schema in http/schemas.ts validates it). */
+export interface CommunityListQuery {
+  town?: string;
+}
+
 export class CountyView {
   readonly towns = new Map<string, Town>();
   readonly communities = new Map<string, Community>();
   readonly cameraInfo = new Map<string, CameraInfo>();
   private readonly gridsByTown = new Map<string, Grid[]>();
+  private readonly gridsByCommunity = new Map<string, Grid[]>();
   private readonly camerasByGrid = new Map<string, string[]>();
 
   constructor(
@@ -41,6 +47,9 @@ export class CountyView {
       const list = this.gridsByTown.get(g.townId) ?? [];
       list.push(g);
       this.gridsByTown.set(g.townId, list);
+      const inCommunity = this.gridsByCommunity.get(g.communityId) ?? [];
+      inCommunity.push(g);
+      this.gridsByCommunity.set(g.communityId, inCommunity);
     }
     for (const c of structure.cameras) {
       this.cameraInfo.set(c.code, c);
@@ -59,7 +68,13 @@ export class CountyView {
     const grids = this.visibleGrids(scope);
     const county = rollUp(grids, () => 'all', now).get('all') ?? new RateSum().figures();
     const byKind = Object.fromEntries(rollUp(grids, (g) => g.kind, now));
-    return { county: { name: this.countyName, ...county }, byKind, towns: this.townFigures(scope, grids, now), at: now };
+    return {
+      county: { name: this.countyName, ...county },
+      byKind,
+      towns: this.townFigures(scope, grids, now),
+      communities: this.communityFigures(scope, grids, now),
+      at: now,
+    };
   }
 
   /** towns sorted by online rate; `order` best first (红榜) or worst first (黑榜) */
@@ -77,6 +92,34 @@ export class CountyView {
     return [...this.towns.values()]
       .filter((t) => byTown.has(t.id) || scope.allowsTown(t.id, () => this.gridsByTown.get(t.id) ?? []))
       .map((t) => ({ id: t.id, name: t.name, kind: t.kind, ...(byTown.get(t.id) ?? new RateSum().figures()) }));
+  }
+
+  /**
+   * communities/villages (社区/村) a caller may see, sorted by id: the same rule as towns (any
+   * visible grid in it, or its town in a crew's towns); figures are Σ over the visible grids
+   */
+  private communityFigures(scope: Scope, grids: ReturnType<CountyView['visibleGrids']>, now: number) {
+    const byCommunity = rollUp(grids, (g) => g.communityId, now);
+    return [...this.communities.values()]
+      .filter((c) => byCommunity.has(c.id) || scope.allowsTown(c.townId, () => this.gridsByCommunity.get(c.id) ?? []))
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .map((c) => ({ id: c.id, name: c.name, kind: c.kind, townId: c.townId, ...(byCommunity.get(c.id) ?? new RateSum().figures()) }));
+  }
+
+  communityList(scope: Scope, q: CommunityListQuery) {
+    const now = this.now();
+    const items = this.communityFigures(scope, this.visibleGrids(scope), now).filter((c) => !q.town || c.townId === q.town);
+    return { items, at: now };
+  }
+
+  /** one community with its visible grids; null when unknown or out of scope */
+  community(scope: Scope, id: string) {
+    if (!this.communities.has(id)) return null;
+    const now = this.now();
+    const grids = this.visibleGrids(scope).filter((g) => g.grid.communityId === id);
+    const figures = this.communityFigures(scope, grids, now).find((c) => c.id === id);
+    if (!figures) return null;
+    return { ...figures, grids: this.grids(scope, { community: id, limit: Number.MAX_SAFE_INTEGER }).items };
   }
 
   grids(scope: Scope, q: GridListQuery) {

@@ -2,7 +2,7 @@
  * The hub's in-memory state as the Prometheus exporter reads it at scrape time
  * (src/metrics/source.ts). Tickets and live viewers plug in through `extras`.
  */
-import { RateSum } from '../core/rates.ts';
+import { RateSum, rollUp } from '../core/rates.ts';
 import type { Monitor } from '../core/monitor.ts';
 import type { RungStats } from '../core/rung-stats.ts';
 import type { CountyStructure } from '../db/county-store.ts';
@@ -27,6 +27,7 @@ export interface MetricsSourceDeps {
 
 export function hubMetricsSource({ monitor, ingest, rungStats, structure, extras, now }: MetricsSourceDeps): HubMetricsSource {
   const townName = new Map(structure.towns.map((t) => [t.id, t.name]));
+  const communityById = new Map(structure.communities.map((c) => [c.id, c]));
   const camerasPerAgent = new Map<string, number>();
   for (const c of structure.cameras) if (c.agentId) camerasPerAgent.set(c.agentId, (camerasPerAgent.get(c.agentId) ?? 0) + 1);
   return {
@@ -64,6 +65,19 @@ export function hubMetricsSource({ monitor, ingest, rungStats, structure, extras
           todayMonitoredMs: s.dayMonitored,
           clockMeasured: measured.get(town) ?? 0,
           clockDrifting: drifting.get(town) ?? 0,
+        };
+      }
+    },
+    *communities() {
+      for (const [community, f] of rollUp(monitor.grids.values(), (g) => g.communityId, now())) {
+        const c = communityById.get(community);
+        yield {
+          community,
+          town: c?.townId ?? '',
+          name: c?.name ?? community,
+          counts: f.counts,
+          todayOnlineMs: f.today.onlineMs,
+          todayMonitoredMs: f.today.monitoredMs,
         };
       }
     },

@@ -12,7 +12,7 @@ import { checkReportItem, type ReportEnvelope } from '../protocol/report-items.t
 import type { EvidenceIntake, Refusal } from './evidence-intake.ts';
 import type { TransitionSink } from './transition-sink.ts';
 
-const REFUSAL: Record<Exclude<Refusal['verdict'], 'future'>, string> = {
+const REFUSAL: Record<Exclude<Refusal['verdict'], 'future' | 'too_old'>, string> = {
   unknown_camera: 'unknown camera',
   not_assigned: 'camera is not assigned to this agent',
 };
@@ -21,7 +21,12 @@ type RefusedItem = ReportAck['refused'][number];
 
 /** The ack's words for an item the intake refused (`at`: the item's date, `now`: the hub's clock). */
 function refusalOf(r: Refusal, at: number, now: number): RefusedItem {
-  const reason = r.verdict === 'future' ? `dated ${Math.round((at - now) / 1000)} s ahead of the hub's clock` : REFUSAL[r.verdict];
+  const reason =
+    r.verdict === 'future'
+      ? `dated ${Math.round((at - now) / 1000)} s ahead of the hub's clock`
+      : r.verdict === 'too_old'
+        ? `measured ${Math.round((now - at) / 3_600_000)} h before it arrived: older than late evidence may be`
+        : REFUSAL[r.verdict];
   const code: RefusalCode = r.verdict;
   return { index: r.index, camera: r.camera, reason, code };
 }

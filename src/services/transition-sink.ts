@@ -28,10 +28,10 @@ export class TransitionSink {
     this.log.submit(rows, null, streaks).catch((e: Error) => this.logger.warn({ err: e, why }, 'transitions not yet written; will retry'));
   }
 
-  /** Shutdown: write what is left and wait for every write in flight. */
+  /** Shutdown: write what is left — every camera's newest evidence time exactly — and wait for every write in flight. */
   async close(): Promise<void> {
     const rest = this.monitor.drainTransitions();
-    const streaks = this.monitor.drainStreaks();
+    const streaks = this.monitor.allStreaks();
     if (rest.length || streaks.length) await this.log.submit(rest, null, streaks).catch(() => undefined);
     await this.log.drain();
   }

@@ -168,6 +168,7 @@ export function referenceAcceptance(input: RefInput, cfg?: Partial<RefConfig>): 
 
 interface Piece {
   at: number;
+  arrival: number;
   fault: FaultClass | null;
 }
 
@@ -230,7 +231,9 @@ export function referenceTimeline(input: RefInput, camera: string, C: number, cf
   const v = verdicts ?? referenceAcceptance(input, c);
   const pieces: Piece[] = input.evidence
     .filter((e, i) => e.camera === camera && v[i] === 'accepted' && e.arrival <= C)
-    .map((e) => ({ at: e.at, fault: e.fault }))
+    // measured before a return to the registry that happened before it arrived: counts in no run
+    .filter((e) => !input.registry.some((r) => r.camera === camera && r.kind === 'restore' && e.at < r.at && r.at <= e.arrival))
+    .map((e) => ({ at: e.at, arrival: e.arrival, fault: e.fault }))
     .sort((a, b) => a.at - b.at);
   const { changes } = referencePresence(input, camera, C);
   const runs: Piece[][] = [];
@@ -239,7 +242,8 @@ export function referenceTimeline(input: RefInput, camera: string, C: number, cf
     const prev = run[run.length - 1];
     if (prev !== undefined) {
       const gap = p.at - prev.at > c.staleAfterMs;
-      const registryChange = changes.some((x) => prev.at < x && x <= p.at);
+      // the registry changes on the hub's clock: evidence that reached the hub before a change belongs to the run before it
+      const registryChange = changes.some((x) => prev.arrival < x && x <= p.arrival);
       if (gap || registryChange) {
         runs.push(run);
         run = [];

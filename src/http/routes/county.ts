@@ -1,10 +1,10 @@
-/** County summary, town ranking (红黑榜), grids with rates, cameras and their transitions. */
+/** County summary, town ranking (红黑榜), communities/villages and grids with rates, cameras and their transitions. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { HubDeps } from '../deps.ts';
 import { requireUser } from '../auth-hooks.ts';
 import { notFound } from '../errors.ts';
-import { CameraView, ErrorReply, GridFigures, GridListQuery, IdParam, SummaryReply, TownFigures, TransitionView } from '../schemas.ts';
+import { CameraView, CommunityFigures, CommunityListQuery, ErrorReply, GridFigures, GridListQuery, IdParam, SummaryReply, TownFigures, TransitionView } from '../schemas.ts';
 
 export const countyRoutes =
   (deps: Pick<HubDeps, 'auth' | 'view' | 'transitions'>): FastifyPluginAsyncTypebox =>
@@ -15,7 +15,12 @@ export const countyRoutes =
       '/api/summary',
       {
         preHandler: user,
-        schema: { tags: ['rates'], summary: 'Online rate and coverage of everything in your scope, by town and grid kind', security, response: { 200: SummaryReply } },
+        schema: {
+          tags: ['rates'],
+          summary: 'Online rate and coverage of everything in your scope, by town, community/village and grid kind',
+          security,
+          response: { 200: SummaryReply },
+        },
       },
       async (req) => deps.view.summary(req.scope),
     );
@@ -46,6 +51,34 @@ export const countyRoutes =
         },
       },
       async (req) => deps.view.townRanking(req.scope, req.query.order ?? 'best', req.query.window ?? 'now'),
+    );
+    app.get(
+      '/api/communities',
+      {
+        preHandler: user,
+        schema: {
+          tags: ['rates'],
+          summary: 'Communities/villages (社区/村) with their rates, sorted by id',
+          security,
+          querystring: CommunityListQuery,
+          response: { 200: Type.Object({ items: Type.Array(CommunityFigures), at: Type.Integer() }) },
+        },
+      },
+      async (req) => deps.view.communityList(req.scope, req.query),
+    );
+    app.get(
+      '/api/communities/:id',
+      {
+        preHandler: user,
+        schema: {
+          tags: ['rates'],
+          summary: 'One community/village with its grids',
+          security,
+          params: IdParam,
+          response: { 200: Type.Object({ ...CommunityFigures.properties, grids: Type.Array(GridFigures) }), 404: ErrorReply },
+        },
+      },
+      async (req) => deps.view.community(req.scope, req.params.id) ?? Promise.reject(notFound(`community ${req.params.id}`)),
     );
     app.get(
       '/api/grids',
