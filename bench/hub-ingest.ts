@@ -11,7 +11,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { rollUp, recountGrids } from '../src/core/rates.ts';
 import { startHub, type HubOptions } from '../src/hub/start-hub.ts';
+import { localDay } from '../src/core/time-windows.ts';
 import { createLogger } from '../src/log.ts';
+import { DayCloser } from '../src/services/day-close.ts';
+import { PeriodView } from '../src/services/period-view.ts';
+import { Scope } from '../src/services/scope.ts';
 import { benchCounty, figure, percentile, profileWindow } from './support.ts';
 
 // first start (its own process, so this process's memory is that of a restarted hub):
@@ -123,6 +127,49 @@ if (kind === 'pglite') {
     what: 'full recount of every grid from 100k camera states (median of 50)',
   });
   figure('hub.rate_rollup_ms', percentile(rollups, 50), 'ms', { grids: nGrids, what: 'town roll-up of 1,730 grid tallies incl. time-weighted windows (median of 50)' });
+}
+// ledger.close_day_ms: close today for every camera (as the closer would tomorrow at 01:00,
+// clock moved on), event loop watched; then ledger.month_query_ms: the month's town figures
+// from the stored day plus the open days
+{
+  const tz = hub.monitor.config.tzOffsetMinutes;
+  const dayStartMs = hub.monitor.windows.openFrom;
+  const fakeNow = dayStartMs + 86_400_000 + 3_600_000;
+  const closer = new DayCloser(
+    { db: hub.db, monitor: hub.monitor, now: () => fakeNow, logger, settle: (at) => hub.monitor.sweep(at, 'measured') },
+    { graceMs: 3_600_000, startedAt: 0 },
+  );
+  const closeLoop = monitorEventLoopDelay({ resolution: 1 });
+  closeLoop.enable();
+  const t1 = performance.now();
+  const closed = await closer.closeDue();
+  const closeMs = performance.now() - t1;
+  closeLoop.disable();
+  figure('ledger.close_day_ms', closeMs, 'ms', {
+    db: kind,
+    cameras: closed[0]?.cameras ?? 0,
+    eventLoopMaxMs: Math.round(closeLoop.max / 1e6),
+    goal: '< 2000, event loop max < 50',
+    what: 'one day closed: per-camera accounts from the timelines, camera_days + grid_days rows written',
+  });
+  const periods = new PeriodView({ db: hub.db, monitor: hub.monitor, now: () => fakeNow, countyName: 'bench', towns: hub.view.towns, communities: hub.view.communities });
+  const admin = new Scope({ username: 'bench', displayName: 'bench', role: 'admin', towns: [], grids: [] });
+  const month = localDay(dayStartMs, tz).slice(0, 7);
+  const runs: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    await periods.figures(admin, month);
+    runs.push(performance.now() - t);
+  }
+  runs.sort((a, b) => a - b);
+  figure('ledger.month_query_ms', percentile(runs, 50), 'ms', {
+    db: kind,
+    cameras: CAMERAS,
+    month,
+    p95: +percentile(runs, 95).toFixed(1),
+    goal: '< 50',
+    what: 'county, kinds, towns and communities of a month (closed day from storage + open day), median of 20',
+  });
 }
 await hub.close();
 process.exit(0);

@@ -31,6 +31,7 @@ import type { ChannelCaps } from '../services/auth-channels.ts';
 import type { LoginLimits } from '../http/routes/auth-limits.ts';
 import { CountyView } from '../services/county-view.ts';
 import { DayCloser } from '../services/day-close.ts';
+import { PeriodView } from '../services/period-view.ts';
 import { EvidenceIntake } from '../services/evidence-intake.ts';
 import type { IngestService } from '../services/ingest.ts';
 import type { MaintenanceService } from '../services/maintenance.ts';
@@ -221,6 +222,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       {
         auth,
         view,
+        periods: new PeriodView({ db, monitor, now, countyName: structure.countyName, towns: view.towns, communities: view.communities }),
         transitions: (code, limit, before) => cameraTransitions(db, code, limit, before),
         ready: async () => {
           if (closing) return { ok: false, reason: 'shutting down' };

@@ -20,6 +20,14 @@ export function result(camera: string, at: number, fault: FaultClass | null = nu
   };
 }
 
+/**
+ * A camera seen alive: from unknown the hub wants M = 2 consecutive successes (docs/accounting.md),
+ * so two, `gapMs` apart, the second at `at` — online from the first (`at − gapMs`).
+ */
+export function alive(camera: string, at: number, gapMs = 30_000): ProbeResult[] {
+  return [result(camera, at - gapMs), result(camera, at)];
+}
+
 export function batch(seq: number, items: ProbeResult[], sentAt = Date.now()): ReportBatch {
   return { seq, sentAt, items };
 }
