@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { driveScenario } from '../support/core-scenario-driver.ts';
 import { type Scenario, scenarioArb } from '../support/evidence-scenarios.ts';
 import { localDayStart, type RefDay, referenceAcceptance, referenceDay } from '../support/reference-accountant.ts';
