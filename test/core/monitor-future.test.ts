@@ -27,7 +27,12 @@ describe('monitor: evidence dated ahead of the hub', () => {
     const m = monitor(60_000);
     expect(m.apply('a', ok(T0 + 60_001), T0)).toBe('future');
     expect(m.apply('a', ok(T0 + 60_000), T0)).toBe('applied');
-    expect(m.cameras.get('cam')!.state).toBe('online');
+    // one success of M = 2 from unknown: not online yet
+    expect(m.cameras.get('cam')!.state).toBe('unknown');
+    // hub at T0 + 1 s, evidence at T0 + 61 s: again exactly the tolerance ahead, applied
+    expect(m.apply('a', ok(T0 + 61_000), T0 + 1000)).toBe('applied');
+    // placed at its measured instants: online from the first of the two, T0 + 60 s
+    expect(m.cameras.get('cam')!).toMatchObject({ state: 'online', stateSince: T0 + 60_000 });
   });
 
   it('a refused item changes nothing: no replay guard, no last-seen, no streak, no clock offset, no transition', () => {
@@ -45,10 +50,13 @@ describe('monitor: evidence dated ahead of the hub', () => {
     const m = monitor();
     const cam = m.cameras.get('cam')!;
     expect(m.apply('a', ok(T0), T0)).toBe('applied');
+    expect(m.apply('a', ok(T0 + 10_000), T0 + 10_000)).toBe('applied'); // M = 2: online from T0
+    expect(cam.state).toBe('online');
     expect(m.apply('a', ok(Date.UTC(2100, 0, 1)), T0 + 10_000)).toBe('future');
+    // failures at T0 + 20, 30, 40 s: N = 3 → offline
     for (let i = 1; i <= 3; i++) expect(m.apply('a', down(T0 + 10_000 * (i + 1)), T0 + 10_000 * (i + 1))).toBe('applied');
     expect(cam.state).toBe('offline');
-    expect(cam.stateSince).toBe(T0); // offline counts from the last real success
+    expect(cam.stateSince).toBe(T0 + 10_000); // offline counts from the last real success (T0 + 10 s)
     m.apply('a', ok(T0 + 50_000), T0 + 50_000);
     m.apply('a', ok(T0 + 60_000), T0 + 60_000);
     expect(cam.state).toBe('online');

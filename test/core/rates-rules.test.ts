@@ -61,24 +61,28 @@ describe('roll-ups are Σ seconds over cameras, never a mean of grid rates', () 
   const bad = (camera: string, at: number) => ({ camera, at, fault: 'unreachable' as const, clockOffsetMs: null });
 
   /**
-   * The timeline, minutes after 10:00 local, read at 11:00:
-   *   A (g1, t1): unknown 0–30, online 30–60                    → online 30, monitored 30
-   *   B (g2, t1): online 0–10 (last success 10), offline 10–60  → online 10, monitored 60
-   *   C (g2, t1): online 0–20, maintenance 20–60                → online 20, monitored 20
-   *   D (g3, t2): unknown 0–30, online 30–60                    → online 30, monitored 30
+   * Probes every 30 s (one run: ≤ staleAfter 120 s apart). The timeline, minutes after 10:00
+   * local, read at 11:00 (the last evidence at 11:00, 0 s old):
+   *   A (g1, t1): no evidence 0–30 (unknown); successes 30–60 → online 30–60      → online 30, monitored 30
+   *   B (g2, t1): successes 0–10 → online from 0 (first of M = 2), last success 10;
+   *               failures from 10.5; the 3rd (11.5) → offline from 10           → online 10, monitored 60
+   *   C (g2, t1): successes 0–20 → online 0–20; maintenance from 20 (hub time)    → online 20, monitored 20
+   *   D (g3, t2): successes 30–60 → online 30–60                                  → online 30, monitored 30
    */
   const build = () => {
     const m = new Monitor(DEFAULT_MONITOR_CONFIG, grids, cams, T0);
-    const at = (min: number) => T0 + min * MIN;
-    m.apply('ag', ok('B', at(0)), at(0));
-    m.apply('ag', ok('C', at(0)), at(0));
-    m.apply('ag', ok('B', at(10)), at(10));
-    for (const k of [20, 21, 22]) m.apply('ag', bad('B', at(k)), at(k));
-    m.setMaintenance('C', true, at(20));
-    m.apply('ag', ok('A', at(30)), at(30));
-    m.apply('ag', ok('D', at(30)), at(30));
-    for (const k of [31, 40, 50]) m.apply('ag', ok('A', at(k)), at(k));
-    return { m, now: at(60) };
+    for (let half = 0; half <= 120; half++) {
+      const min = half / 2;
+      const t = T0 + min * MIN;
+      m.apply('ag', min <= 10 ? ok('B', t) : bad('B', t), t);
+      if (min <= 20) m.apply('ag', ok('C', t), t);
+      if (min === 20) m.setMaintenance('C', true, t);
+      if (min >= 30) {
+        m.apply('ag', ok('A', t), t);
+        m.apply('ag', ok('D', t), t);
+      }
+    }
+    return { m, now: T0 + 60 * MIN };
   };
   const window = (onlineMin: number, monitoredMin: number) => ({ onlineRate: onlineMin / monitoredMin, onlineMs: onlineMin * MIN, monitoredMs: monitoredMin * MIN });
 
@@ -135,15 +139,20 @@ describe('day and month splits in +08:00', () => {
   it('at 00:00 local on the 1st (16:00 UTC) both the day and the month restart', () => {
     const start = local(2026, 11, 30, 23, 30);
     const m = new Monitor(DEFAULT_MONITOR_CONFIG, grids, cams, start);
-    m.apply('ag', { camera: 'A', at: start, fault: null, clockOffsetMs: null }, start);
-    // B offline from its first failure at 23:40 local
-    for (const k of [40, 41, 42]) {
-      const t = local(2026, 11, 30, 23, k);
-      m.apply('ag', { camera: 'B', at: t, fault: 'no_frame', clockOffsetMs: null }, t);
-    }
+    let next = start;
+    /** probes every 30 s up to `to`: A answers from 23:30, B fails from 23:40 */
+    const feedUntil = (to: number) => {
+      for (; next <= to; next += 30_000) {
+        m.apply('ag', { camera: 'A', at: next, fault: null, clockOffsetMs: null }, next);
+        if (next >= local(2026, 11, 30, 23, 40)) m.apply('ag', { camera: 'B', at: next, fault: 'no_frame', clockOffsetMs: null }, next);
+      }
+    };
+    feedUntil(local(2026, 11, 30, 23, 55));
     const before = rollUp(m.grids.values(), () => 'x', local(2026, 11, 30, 23, 55)).get('x')!;
-    // November so far: A 25 min online, B 15 min offline
+    // November so far: A online from 23:30 (first of 2 successes) = 25 min; B offline from its first
+    // failure at 23:40 (from unknown) = 15 min → 25 / 40 = 0.625
     expect(before.month).toEqual({ onlineRate: 0.625, onlineMs: 25 * MIN, monitoredMs: 40 * MIN });
+    feedUntil(local(2026, 12, 1, 0, 30));
     const after = rollUp(m.grids.values(), () => 'x', local(2026, 12, 1, 0, 30)).get('x')!;
     // December so far: 00:00–00:30, A online, B offline
     expect(after.today).toEqual({ onlineRate: 0.5, onlineMs: 30 * MIN, monitoredMs: 60 * MIN });
@@ -153,9 +162,12 @@ describe('day and month splits in +08:00', () => {
   it('maintenance leaves the denominator of the day', () => {
     const start = local(2026, 11, 29, 8);
     const m = new Monitor(DEFAULT_MONITOR_CONFIG, grids, cams, start);
-    m.apply('ag', { camera: 'A', at: start, fault: null, clockOffsetMs: null }, start);
-    m.apply('ag', { camera: 'B', at: start, fault: null, clockOffsetMs: null }, start);
-    m.setMaintenance('B', true, start + HOUR);
+    // probes every 30 s: A answers 08:00–12:00, B answers 08:00–09:00 and is in maintenance from 09:00
+    for (let t = start; t <= start + 4 * HOUR; t += 30_000) {
+      m.apply('ag', { camera: 'A', at: t, fault: null, clockOffsetMs: null }, t);
+      if (t === start + HOUR) m.setMaintenance('B', true, t);
+      m.apply('ag', { camera: 'B', at: t, fault: t < start + HOUR ? null : 'unreachable', clockOffsetMs: null }, t);
+    }
     const day = rollUp(m.grids.values(), () => 'x', start + 4 * HOUR).get('x')!.today;
     // A 4 h + B 1 h online, nothing offline: 100 %, 5 h monitored
     expect(day).toEqual({ onlineRate: 1, onlineMs: 5 * HOUR, monitoredMs: 5 * HOUR });
