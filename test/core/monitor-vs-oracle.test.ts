@@ -64,7 +64,7 @@ describe('the core agrees with the reference accountant', () => {
           );
       }),
       {
-        numRuns: Number(process.env.RUNS ?? 100),
+        numRuns: Number(process.env.RUNS ?? (process.env.STRYKER_MUTATOR_WORKER ? 15 : 100)),
         seed: Number(process.env.SEED ?? 20261203),
         reporter: (r) => {
           if (r.failed) throw new Error(`seed ${r.seed} path ${r.counterexamplePath}: ${String(r.errorInstance).slice(0, 3000)}`);
