@@ -134,3 +134,13 @@ export async function cameraDays(db: Querier, camera: string, fromDay: string, t
 export async function retiredCameras(db: Querier): Promise<CameraSpec[]> {
   return db.query<CameraSpec>(`select code, grid_id as "gridId", site_id as "siteId", agent_id as "agentId" from retired_cameras order by code`);
 }
+
+/** Per camera, its offline milliseconds (and by fault class) summed over the closed days in ['fromDay', 'toDay']. */
+export async function cameraOfflineSums(db: Querier, fromDay: string, toDay: string): Promise<{ camera: string; gridId: string; offlineMs: number; days: number }[]> {
+  const rows = await db.query<{ camera: string; gridId: string; off: string; days: string }>(
+    `select camera_code as camera, grid_id as "gridId", sum(offline_ms) as off, count(*) as days
+       from camera_days where day between $1 and $2 group by camera_code, grid_id order by camera_code`,
+    [fromDay, toDay],
+  );
+  return rows.map((r) => ({ camera: r.camera, gridId: r.gridId, offlineMs: ms(r.off), days: Number(r.days) }));
+}

@@ -12,7 +12,7 @@ import { type Period, parsePeriod } from '../core/period.ts';
 import { timeWeightedRatio } from '../core/rates.ts';
 import { localDay, nextDayStart, parseLocalDay } from '../core/time-windows.ts';
 import type { Querier } from '../db/client.ts';
-import { cameraDays, closedDays, gridDays } from '../db/day-store.ts';
+import { cameraDays, cameraOfflineSums, closedDays, gridDays } from '../db/day-store.ts';
 import type { Scope } from './scope.ts';
 
 export interface PeriodFigures {
@@ -36,6 +36,17 @@ export interface PeriodReply {
 }
 
 export class PeriodError extends Error {}
+
+/** Fault hours over a period (the contract rule: a channel offline longer than the threshold in a month costs a point). */
+export interface FaultHoursReply {
+  period: { id: string; from: number; to: number };
+  thresholdMs: number;
+  /** every camera with offline time in the period, most first */
+  cameras: { camera: string; gridId: string; townId: string; offlineMs: number; over: boolean }[];
+  /** per town and per grid: how many channels are over the threshold, and which */
+  towns: { id: string; over: number; cameras: string[] }[];
+  grids: { id: string; townId: string; over: number; cameras: string[] }[];
+}
 
 export interface CameraDaysReply {
   camera: string;
@@ -198,6 +209,56 @@ export class PeriodView {
       period: { id: period.id, from: period.from, to: period.to },
       days,
       total: { ...total, onlineRate: timeWeightedRatio(total.onlineMs, total.onlineMs + total.offlineMs) },
+    };
+  }
+
+  /** Offline time per camera over a period (closed days as stored, open days live) and the channels over `thresholdMs`. */
+  async faultHours(scope: Scope, text: string, thresholdMs: number): Promise<FaultHoursReply> {
+    const { db, monitor } = this.deps;
+    const tz = monitor.config.tzOffsetMinutes;
+    const period = parsePeriod(text, tz);
+    if (typeof period === 'string') throw new PeriodError(period);
+    const first = period.days[0]!;
+    const last = period.days[period.days.length - 1]!;
+    const closed = new Set((await closedDays(db, first)).filter((d) => d.day <= last).map((d) => d.day));
+    const offline = new Map<string, { gridId: string; ms: number }>();
+    for (const r of await cameraOfflineSums(db, first, last)) offline.set(r.camera, { gridId: r.gridId, ms: r.offlineMs });
+    const now = this.deps.now();
+    const openDays = period.days
+      .filter((d) => !closed.has(d))
+      .map((d) => parseLocalDay(d, tz)!)
+      .filter((d) => d >= monitor.windows.openFrom && d < now);
+    if (openDays.length > 0) {
+      for (const c of [...monitor.cameras.values(), ...monitor.retired.values()]) {
+        let ms = 0;
+        for (const d of openDays) ms += c.timeline.accountSpan(d, Math.min(nextDayStart(d, tz), now)).offlineMs;
+        if (ms === 0) continue;
+        const o = offline.get(c.code) ?? { gridId: c.gridId, ms: 0 };
+        o.ms += ms;
+        offline.set(c.code, o);
+      }
+    }
+    const cameras: FaultHoursReply['cameras'] = [];
+    const towns = new Map<string, string[]>();
+    const grids = new Map<string, { townId: string; list: string[] }>();
+    for (const [camera, o] of offline) {
+      const grid = monitor.grids.get(o.gridId)?.grid;
+      if (!grid || !scope.allowsGrid(grid) || o.ms <= 0) continue;
+      const over = o.ms > thresholdMs;
+      cameras.push({ camera, gridId: grid.id, townId: grid.townId, offlineMs: o.ms, over });
+      if (!over) continue;
+      towns.set(grid.townId, [...(towns.get(grid.townId) ?? []), camera]);
+      const g = grids.get(grid.id) ?? { townId: grid.townId, list: [] };
+      g.list.push(camera);
+      grids.set(grid.id, g);
+    }
+    cameras.sort((a, b) => b.offlineMs - a.offlineMs || a.camera.localeCompare(b.camera));
+    return {
+      period: { id: period.id, from: period.from, to: period.to },
+      thresholdMs,
+      cameras,
+      towns: [...towns].map(([id, list]) => ({ id, over: list.length, cameras: list.sort() })).sort((a, b) => a.id.localeCompare(b.id)),
+      grids: [...grids].map(([id, g]) => ({ id, townId: g.townId, over: g.list.length, cameras: g.list.sort() })).sort((a, b) => a.id.localeCompare(b.id)),
     };
   }
 }

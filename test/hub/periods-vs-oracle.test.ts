@@ -5,7 +5,8 @@
  * a fake hub clock; days closed when due (the hub's rule: end + G, and G after a start); then
  * every closed day of every camera read from `GET /api/cameras/:id/days` must equal the
  * oracle's figures as known at the instant the day closed — after a restart too — and
- * `GET /api/periods/<day>` / `<month>` must give the Σ of those days and say they are closed.
+ * `GET /api/periods/<day>` / `<month>` must give the Σ of those days and say they are closed, and
+ * `GET /api/periods/<day>/fault-hours` each camera's offline time and the channels over the threshold.
  * Registry changes are covered by test/core/monitor-vs-oracle.test.ts (they need cameras.csv edits).
  */
 import fc from 'fast-check';
@@ -120,6 +121,16 @@ describe.each(DB_KINDS)('closed days served by the hub agree with the reference 
         expect(town.onlineMs).toBe(on);
         expect(town.offlineMs).toBe(off);
         expect(town.onlineRate).toBe(on + off > 0 ? on / (on + off) : null);
+        // fault hours (the contract rule), here with a threshold of 30 min
+        const fh = (await get(t.hub.app, token, `/api/periods/${day}/fault-hours?thresholdHours=0.5`)).json();
+        const overWant: string[] = [];
+        for (const c of CAMERAS) {
+          const off = referenceDay(sc, c, localDayStart(day), C)?.offlineMs ?? 0;
+          const row = fh.cameras.find((x: { camera: string }) => x.camera === c);
+          expect(row?.offlineMs ?? 0, `${c} ${day} offline`).toBe(off);
+          if (off > 1_800_000) overWant.push(c);
+        }
+        expect(fh.towns.find((x: { id: string }) => x.id === 'ta')?.cameras ?? []).toEqual(overWant);
         const m = (await get(t.hub.app, token, `/api/periods/${day.slice(0, 7)}`)).json();
         expect(m.period.kind).toBe('month');
         expect(m.period.closedDays).toBeGreaterThanOrEqual(1);

@@ -102,4 +102,28 @@ export const periodRoutes =
         return r ?? Promise.reject(notFound(`camera ${req.params.id}`));
       },
     );
+    app.get(
+      '/api/periods/:period/fault-hours',
+      {
+        preHandler: user,
+        schema: {
+          tags: ['rates'],
+          summary: 'Offline time per camera over a period, and per town and grid the channels over the threshold (default 8 h, the contract rule)',
+          security,
+          params: PeriodParam,
+          querystring: Type.Object({ thresholdHours: Type.Optional(Type.Number({ minimum: 0, maximum: 744, default: 8 })) }, { additionalProperties: false }),
+          response: {
+            200: Type.Object({
+              period: Type.Object({ id: Type.String(), from: Type.Integer(), to: Type.Integer() }),
+              thresholdMs: Type.Number(),
+              cameras: Type.Array(Type.Object({ camera: Type.String(), gridId: Type.String(), townId: Type.String(), offlineMs: Type.Number(), over: Type.Boolean() })),
+              towns: Type.Array(Type.Object({ id: Type.String(), over: Type.Integer(), cameras: Type.Array(Type.String()) })),
+              grids: Type.Array(Type.Object({ id: Type.String(), townId: Type.String(), over: Type.Integer(), cameras: Type.Array(Type.String()) })),
+            }),
+            400: ErrorReply,
+          },
+        },
+      },
+      async (req) => deps.periods.faultHours(req.scope, req.params.period, (req.query.thresholdHours ?? 8) * 3_600_000).catch(asHttp),
+    );
   };
