@@ -355,6 +355,9 @@ describe('against the real hub', () => {
       ],
       clockOffsetMs: null,
     };
+    // c01 must be online: from unknown the hub wants M = 2 consecutive successes (docs/accounting.md),
+    // ≤ S = 120 s apart — at now − 30 s and at now, online from now − 30 s
+    reporter.add({ camera: 'c01', at: now - 30_000, fault: null, rungs: [{ rung: 'tcp', outcome: 'ok', ms: 1 }], clockOffsetMs: 0 });
     reporter.add({ camera: 'c01', at: now, fault: null, rungs: [{ rung: 'tcp', outcome: 'ok', ms: 1 }], clockOffsetMs: 0 });
     reporter.add(soap);
     reporter.add({ camera: 'c03', at: now, fault: null, rungs: [{ rung: 'tcp', outcome: 'ok', ms: 1 }], clockOffsetMs: 0 });
@@ -362,9 +365,10 @@ describe('against the real hub', () => {
     while (reporter.counters.sent < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await reporter.stop();
     spool.close();
-    expect(reporter.counters).toMatchObject({ sent: 1, itemsSent: 3, rejected: 0, itemsRefused: 0 });
+    // one batch of 4 items: c01 ×2, the SOAP fault of c02, c03
+    expect(reporter.counters).toMatchObject({ sent: 1, itemsSent: 4, rejected: 0, itemsRefused: 0 });
     const rows = await t.hub.db.query<{ accepted: number; refused: number }>(`select accepted, refused from ingest_batches where agent_id = $1`, [AGENT_A.id]);
-    expect(rows).toEqual([{ accepted: 3, refused: 0 }]);
+    expect(rows).toEqual([{ accepted: 4, refused: 0 }]);
     expect(t.hub.monitor.cameras.get('c01')!.state).toBe('online');
     expect(t.hub.monitor.cameras.get('c02')!.fault).toBe('onvif_down');
   });
@@ -376,7 +380,19 @@ describe('against the real hub', () => {
     const dl = new DeadLetter({ dir: d, now: () => now++ });
     const at = Date.now();
     dl.put({ seq: 5, sentAt: at, items: [{ camera: 'c01', at, fault: null, rungs: [], clockOffsetMs: 0 }] }, 400, 'old hub');
-    dl.put({ seq: 6, sentAt: at, items: [{ camera: 'c02', at, fault: null, rungs: [], clockOffsetMs: 0 }] }, 400, 'old hub');
+    // c02 must come out online: M = 2 successes ≤ S apart (at − 30 s, at), online from at − 30 s
+    dl.put(
+      {
+        seq: 6,
+        sentAt: at,
+        items: [
+          { camera: 'c02', at: at - 30_000, fault: null, rungs: [], clockOffsetMs: 0 },
+          { camera: 'c02', at, fault: null, rungs: [], clockOffsetMs: 0 },
+        ],
+      },
+      400,
+      'old hub',
+    );
     const { log, lines } = captureLog();
 
     const wrong = new HubLink({ hubUrl: url, token: 'not-a-token-of-this-county-0123' });
@@ -413,7 +429,19 @@ describe('against the real hub', () => {
     const data = dir();
     const dl = new DeadLetter({ dir: path.join(data, 'dead-letter') });
     const at = Date.now();
-    dl.put({ seq: 3, sentAt: at, items: [{ camera: 'c04', at, fault: null, rungs: [], clockOffsetMs: 0 }] }, 400, 'old hub');
+    // c04 must come out online: M = 2 successes ≤ S apart (at − 30 s, at), online from at − 30 s
+    dl.put(
+      {
+        seq: 3,
+        sentAt: at,
+        items: [
+          { camera: 'c04', at: at - 30_000, fault: null, rungs: [], clockOffsetMs: 0 },
+          { camera: 'c04', at, fault: null, rungs: [], clockOffsetMs: 0 },
+        ],
+      },
+      400,
+      'old hub',
+    );
     // the hub runs in this process: the child must be awaited asynchronously (spawnSync would block the hub)
     const child = async (token: string) => {
       return new Promise<{ code: number | null; out: string }>((resolve) => {

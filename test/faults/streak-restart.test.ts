@@ -41,10 +41,17 @@ describe.each(DB_KINDS)('streaks across a hub restart (%s)', (kind) => {
     t = await startTestHub(kind, { now: () => clock });
   };
 
+  // Evidence every STEP = 10 s (≤ S = 120 s: one run, across the restart too). From unknown a
+  // camera is online after M = 2 successes (from the first); online → offline after N = 3
+  // failures, from the last success (docs/accounting.md).
   it('three failures in a row declare the camera offline, with a restart after the second; offline counts from the last success', async () => {
     await start();
+    await send(null); // t0
+    clock += STEP;
     const lastSuccess = clock;
-    await send(null);
+    await send(null); // t0 + 10 s: online from t0
+    expect(cam().state).toBe('online');
+    // failures at t0 + 20 s, t0 + 30 s; restart; the third at t0 + 40 s (all 10 s apart: continuous)
     for (let i = 0; i < 2; i++) {
       clock += STEP;
       await send('unreachable');
@@ -54,6 +61,7 @@ describe.each(DB_KINDS)('streaks across a hub restart (%s)', (kind) => {
     clock += STEP;
     await send('unreachable');
     expect(cam().state).toBe('offline');
+    // offline from the last success, t0 + 10 s (not from the first failure, t0 + 20 s)
     expect((await transitions()).at(-1)).toEqual({ to: 'offline', since: lastSuccess });
   });
 
@@ -77,14 +85,16 @@ describe.each(DB_KINDS)('streaks across a hub restart (%s)', (kind) => {
 
   it('a failure already counted, sent again in a new batch after the restart, is not counted twice', async () => {
     await start();
-    await send(null);
+    await send(null); // t0
+    clock += STEP;
+    await send(null); // t0 + 10 s: M = 2 successes, online from t0
     clock += STEP;
     await send('unreachable');
     clock += STEP;
     const second = clock;
     await send('unreachable');
     await t!.restart({ now: () => clock });
-    await send('unreachable', second); // new seq, same result
+    await send('unreachable', second); // new seq, same result: `old`, ignored — still 2 failures
     expect(cam().state).toBe('online');
     clock += STEP;
     await send('unreachable');
@@ -93,26 +103,46 @@ describe.each(DB_KINDS)('streaks across a hub restart (%s)', (kind) => {
 
   it('across a gap longer than staleAfter the streak is not continued', async () => {
     await start();
-    await send(null);
+    await send(null); // t0
+    clock += STEP;
+    await send(null); // t0 + 10 s: online from t0
     for (let i = 0; i < 2; i++) {
       clock += STEP;
-      await send('unreachable');
+      await send('unreachable'); // t0 + 20 s, t0 + 30 s: 2 failures (< N = 3)
     }
-    clock += DEFAULT_MONITOR_CONFIG.staleAfterMs + STEP; // the hub was away longer than staleAfter
+    const lastEvidence = clock;
+    clock += DEFAULT_MONITOR_CONFIG.staleAfterMs + STEP; // the hub was away longer than staleAfter: t0 + 30 s + 130 s = t0 + 160 s
     await t!.restart({ now: () => clock });
     expect(cam().failStreak).toBe(0);
-    await send('unreachable');
-    expect(cam().state).toBe('online');
+    // the gap (130 s > S = 120 s) ends the run: unknown from its last evidence (t0 + 30 s)
+    expect(cam().state).toBe('unknown');
+    expect((await transitions()).at(-1)).toEqual({ to: 'unknown', since: lastEvidence });
+    await send('unreachable'); // t0 + 160 s: a new run, which starts unknown; its count restarts at 1
+    expect(cam().state).toBe('unknown');
     expect(cam().failStreak).toBe(1);
+    const firstAfterGap = clock;
+    for (let i = 0; i < 2; i++) {
+      clock += STEP;
+      await send('unreachable'); // t0 + 170 s, t0 + 180 s
+    }
+    // the third failure of the new run declares it, from unknown: offline from the first of them
+    // (t0 + 160 s) — the last success (t0 + 10 s) is not in this run
+    expect(cam().failStreak).toBe(3);
+    expect(cam().state).toBe('offline');
+    expect((await transitions()).at(-1)).toEqual({ to: 'offline', since: firstAfterGap });
   });
 
   it('(control) without the restart, the third failure declares it', async () => {
     await start();
-    await send(null);
+    await send(null); // t0
+    clock += STEP;
+    const lastSuccess = clock;
+    await send(null); // t0 + 10 s: online from t0
     for (let i = 0; i < 3; i++) {
       clock += STEP;
       await send('unreachable');
     }
     expect(cam().state).toBe('offline');
+    expect((await transitions()).at(-1)).toEqual({ to: 'offline', since: lastSuccess });
   });
 });

@@ -19,8 +19,12 @@ describe.each(DB_KINDS)('tickets through the hub on %s', (kind) => {
     rx = await startReceiver();
     rx.failNext = 2;
     h = await startTicketHub(kind, rx.url);
+    // rounds are 30 s apart (≤ S = 120 s, one run). From unknown, M = 2 successes: online from the
+    // first (T0 + 30 s); the last success is the second (T0 + 60 s)
+    await h.round(['c09', 'c10'], null);
     await h.round(['c09', 'c10'], null);
     const lastOk = h.clock.now;
+    // N = 3 failures (T0 + 90, 120, 150 s) on an online camera: offline from the last success, T0 + 60 s
     await takeDown(h, ['c09']);
     expect(h.t.hub.monitor.cameras.get('c09')!.state).toBe('offline');
     expect(await ticketRows(h)).toEqual([{ id: 1, kind: 'camera', state: 'open', camera_codes: ['c09'] }]);
@@ -29,7 +33,7 @@ describe.each(DB_KINDS)('tickets through the hub on %s', (kind) => {
     expect(rx.received[0]!.body).toMatchObject({ event: 'opened', ticket: { id: 1, category: 'line_power', townId: 'tb', crews: ['crew-b'] } });
     expect(JSON.stringify(rx.received[0]!.body)).not.toContain('S3cret'); // no camera credentials in a ticket
 
-    // back: 2 successes → online; hold-down 60 s of fresh successes → verified closure
+    // back: 2 successes (T0 + 180, 210 s) → online from the first, T0 + 180 s; hold-down 60 s of fresh successes → verified closure
     await h.round(['c09'], null);
     await h.round(['c09'], null);
     const backSince = h.clock.now - 30_000;
@@ -42,6 +46,8 @@ describe.each(DB_KINDS)('tickets through the hub on %s', (kind) => {
     await h.svc().flush();
     const admin = await login(h.t.hub.app, USERS.admin);
     const one = (await get(h.t.hub.app, admin, '/api/tickets/1')).json();
+    // repair: from the last success to the return, (T0 + 180 s) − (T0 + 60 s) = 120 s
+    expect(backSince - lastOk).toBe(120_000);
     expect(one.ticket).toMatchObject({ state: 'resolved', resolvedBy: 'monitor', repairMs: backSince - lastOk });
     expect(one.timeline.map((e: { type: string }) => e.type)).toEqual(['opened', 'camera_back', 'resolved']);
     expect(one.ticket.evidence.length).toBeGreaterThan(0);
