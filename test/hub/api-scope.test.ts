@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS } from '../support/databases.ts';
 import { startTestHub, type TestHub } from '../support/hub-harness.ts';
 import { AGENT_A, AGENT_B, CAMERA_PASSWORD, USERS } from '../support/tiny-county.ts';
-import { batch, get, login, post, result } from '../support/reports.ts';
+import { alive, batch, get, login, post, result } from '../support/reports.ts';
 
 describe.each(DB_KINDS)('API and scopes on %s', (kind) => {
   let t: TestHub;
@@ -12,7 +12,8 @@ describe.each(DB_KINDS)('API and scopes on %s', (kind) => {
     t = await startTestHub(kind, { now: () => T + 100_000 });
     for (const k of Object.keys(USERS) as (keyof typeof USERS)[]) tokens[k] = await login(t.hub.app, USERS[k]);
     // town ta: c01, c02 online, c03 offline (ga1); c04 online, c05 unknown (ga2)
-    await post(t.hub.app, AGENT_A.token, batch(1, [result('c01', T), result('c02', T), result('c04', T)]));
+    // online wants M = 2 successes from unknown: alive() posts T − 30 s and T (100 s before now, within S = 120 s)
+    await post(t.hub.app, AGENT_A.token, batch(1, [...alive('c01', T), ...alive('c02', T), ...alive('c04', T)]));
     for (let i = 0; i < 3; i++) await post(t.hub.app, AGENT_A.token, batch(2 + i, [result('c03', T + i, 'unreachable')]));
     // town tb: c06..c10 online
     await post(
@@ -20,7 +21,7 @@ describe.each(DB_KINDS)('API and scopes on %s', (kind) => {
       AGENT_B.token,
       batch(
         1,
-        ['c06', 'c07', 'c08', 'c09', 'c10'].map((c) => result(c, T)),
+        ['c06', 'c07', 'c08', 'c09', 'c10'].flatMap((c) => alive(c, T)),
       ),
     );
   });
@@ -112,7 +113,11 @@ describe.each(DB_KINDS)('API and scopes on %s', (kind) => {
     const c = (await get(t.hub.app, tokens.admin, '/api/cameras/c03')).json();
     expect(c).toMatchObject({ code: 'c03', state: 'offline', fault: 'unreachable', siteId: 's1' });
     const tr = (await get(t.hub.app, tokens.admin, '/api/cameras/c03/transitions')).json();
-    expect(tr.items.map((x: { from: string; to: string }) => `${x.from}>${x.to}`)).toEqual(['unknown>offline']);
+    // newest first: the three failures, then the hub's start, when c03 was new in the registry (`registered`).
+    // Offline from the first failure (T), clipped to the camera's entry in the registry: the hub started at T + 100 s
+    // (its clock is fixed there), and time before a camera is in the registry is in no figure (docs/accounting.md).
+    expect(tr.items.map((x: { from: string; to: string; reason: string }) => `${x.from}>${x.to} ${x.reason}`)).toEqual(['unknown>offline probe', 'unknown>unknown registered']);
+    expect(tr.items[0]).toMatchObject({ since: T + 100_000, fault: 'unreachable' });
     for (const r of [g, await get(t.hub.app, tokens.admin, '/api/cameras/c03'), await get(t.hub.app, tokens.admin, '/api/grids?limit=100')]) {
       expect(r.body).not.toContain(CAMERA_PASSWORD);
       expect(r.body).not.toMatch(/password/i);

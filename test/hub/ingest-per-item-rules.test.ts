@@ -69,20 +69,24 @@ async function ledgerRow(agent: string, seq: number) {
 describe('ingest: an invalid item is refused alone', () => {
   it('one item with a 300-character detail among good ones: the others are applied, the bad one listed with its reason', async () => {
     const w = world();
-    const ack = await w.svc.ingest(w.agent, { seq: 1, sentAt: T0, items: [ok(w.A, T0), soapFault(w.B, T0), ok(w.C, T0)] });
+    // from unknown a camera is online after M = 2 successes: A and C answer twice, 30 s apart (the hub's clock at the second)
+    w.setNow(T0 + 30_000);
+    const items = [ok(w.A, T0), ok(w.A, T0 + 30_000), soapFault(w.B, T0 + 30_000), ok(w.C, T0), ok(w.C, T0 + 30_000)];
+    const ack = await w.svc.ingest(w.agent, { seq: 1, sentAt: T0 + 30_000, items });
+    // 5 items: 4 successes applied (A ×2, C ×2), the SOAP fault (index 2) refused
     expect(ack).toEqual<ReportAck>({
       seq: 1,
       duplicate: false,
-      accepted: 2,
-      refused: [{ index: 1, camera: w.B, reason: DETAIL_REASON, code: 'invalid' }],
+      accepted: 4,
+      refused: [{ index: 2, camera: w.B, reason: DETAIL_REASON, code: 'invalid' }],
     });
     expect(w.monitor.cameras.get(w.A)!.state).toBe('online');
     expect(w.monitor.cameras.get(w.C)!.state).toBe('online');
     expect(w.monitor.cameras.get(w.B)!.state).toBe('unknown');
     expect(w.monitor.cameras.get(w.B)!.lastResultAt).toBe(-Infinity);
-    expect(w.applied.map((r) => r.camera)).toEqual([w.A, w.C]);
-    expect(await ledgerRow(w.agent, 1)).toEqual({ accepted: 2, refused: 1 });
-    expect(w.svc.counters).toEqual({ batches: 1, duplicateBatches: 0, items: 3, refusedItems: 1, badRequests: 0 });
+    expect(w.applied.map((r) => r.camera)).toEqual([w.A, w.A, w.C, w.C]);
+    expect(await ledgerRow(w.agent, 1)).toEqual({ accepted: 4, refused: 1 });
+    expect(w.svc.counters).toEqual({ batches: 1, duplicateBatches: 0, items: 5, refusedItems: 1, badRequests: 0 });
   });
 
   it.each([
@@ -96,8 +100,10 @@ describe('ingest: an invalid item is refused alone', () => {
     ['a fractional date', { ...ok('cam', T0), at: T0 + 0.5 }, 'cam', 'invalid item: /at must be integer'],
   ])('%s: refused alone, camera echoed when it is text', async (_name, bad, camera, reason) => {
     const w = world();
-    const ack = await w.svc.ingest(w.agent, { seq: 1, sentAt: T0, items: [bad, ok(w.A, T0)] });
-    expect(ack.accepted).toBe(1);
+    // the good camera answers twice, 30 s apart (M = 2 successes make it online): 2 accepted
+    w.setNow(T0 + 30_000);
+    const ack = await w.svc.ingest(w.agent, { seq: 1, sentAt: T0 + 30_000, items: [bad, ok(w.A, T0), ok(w.A, T0 + 30_000)] });
+    expect(ack.accepted).toBe(2);
     expect(ack.refused).toHaveLength(1);
     expect(ack.refused[0]).toMatchObject({ index: 0, camera, code: 'invalid' });
     expect(ack.refused[0]!.reason.startsWith(reason)).toBe(true);
@@ -161,15 +167,18 @@ describe('ingest: items dated ahead of the hub', () => {
   it('refuses an item beyond the tolerance with the seconds it is ahead; one at the tolerance is applied', async () => {
     const w = world();
     w.setNow(T0 + 1000);
-    const ack = await w.svc.ingest(w.agent, { seq: 1, sentAt: T0, items: [ok(w.A, T0 + 1000 + TOLERANCE + 600), ok(w.B, T0 + 1000 + TOLERANCE)] });
+    // B answers twice, 30 s apart, the second exactly at the tolerance (M = 2 successes make it online): 2 accepted
+    const atTolerance = T0 + 1000 + TOLERANCE;
+    const ack = await w.svc.ingest(w.agent, { seq: 1, sentAt: T0, items: [ok(w.A, T0 + 1000 + TOLERANCE + 600), ok(w.B, atTolerance - 30_000), ok(w.B, atTolerance)] });
     expect(ack).toEqual<ReportAck>({
       seq: 1,
       duplicate: false,
-      accepted: 1,
+      accepted: 2,
       refused: [{ index: 0, camera: w.A, reason: "dated 301 s ahead of the hub's clock", code: 'future' }],
     });
     expect(w.monitor.cameras.get(w.B)!.state).toBe('online');
-    expect(w.applied.map((r) => r.camera)).toEqual([w.B]);
+    expect(w.monitor.cameras.get(w.B)!.lastResultAt).toBe(atTolerance);
+    expect(w.applied.map((r) => r.camera)).toEqual([w.B, w.B]);
   });
 
   it('a camera is not frozen by one far-future item: its later real failures still take it offline', async () => {

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readHubEnv } from '../../src/hub/env.ts';
 import { DB_KINDS } from '../support/databases.ts';
 import { startTestHub, type TestHub } from '../support/hub-harness.ts';
-import { batch, post, result } from '../support/reports.ts';
+import { alive, batch, post, result } from '../support/reports.ts';
 import { AGENT_A } from '../support/tiny-county.ts';
 
 const START = Date.UTC(2026, 10, 29, 2, 0, 0);
@@ -26,31 +26,36 @@ describe.each(DB_KINDS)('per-item ingest on %s', (kind) => {
   afterEach(async () => t.close());
 
   it("one camera's uncapped SOAP fault string in `detail` costs only that item, not the batch", async () => {
+    // online wants M = 2 successes from unknown: alive() gives each good camera two, at START and START + 30 s (= clock)
+    clock += 30_000;
     const soap = result('c02', clock, 'onvif_down');
     soap.rungs[1] = { rung: 'onvif_time', outcome: 'fail', ms: 12, detail: `SOAP-ENV:Sender ${'ter:InvalidArgVal '.repeat(30)}` };
-    const r = await post(t.hub.app, AGENT_A.token, batch(1, [result('c01', clock), soap, result('c03', clock), result('c04', clock)]));
+    const r = await post(t.hub.app, AGENT_A.token, batch(1, [...alive('c01', clock), soap, ...alive('c03', clock), ...alive('c04', clock)]));
     expect(r.statusCode).toBe(200);
+    // 7 items: 3 cameras × 2 successes accepted = 6, the SOAP fault (index 2, after c01's two) refused
     expect(r.json()).toEqual({
       seq: 1,
       duplicate: false,
-      accepted: 3,
-      refused: [{ index: 1, camera: 'c02', reason: 'invalid item: /rungs/1/detail must not have more than 200 characters', code: 'invalid' }],
+      accepted: 6,
+      refused: [{ index: 2, camera: 'c02', reason: 'invalid item: /rungs/1/detail must not have more than 200 characters', code: 'invalid' }],
     });
     for (const c of ['c01', 'c03', 'c04']) expect(t.hub.monitor.cameras.get(c)!.state).toBe('online');
     expect(t.hub.monitor.cameras.get('c02')!.state).toBe('unknown');
     const rows = await t.hub.db.query<{ accepted: number; refused: number }>(`select accepted, refused from ingest_batches where agent_id = $1`, [AGENT_A.id]);
-    expect(rows).toEqual([{ accepted: 3, refused: 1 }]);
+    expect(rows).toEqual([{ accepted: 6, refused: 1 }]);
     // the replay (the agent retrying after a lost ack) is recognised and says the same
     const again = await post(t.hub.app, AGENT_A.token, batch(1, [result('c01', clock + 1), soap]));
-    expect(again.json()).toMatchObject({ seq: 1, duplicate: true, accepted: 3 });
+    expect(again.json()).toMatchObject({ seq: 1, duplicate: true, accepted: 6 });
     expect(t.logLines.some((l) => l.includes('report items refused'))).toBe(true);
   });
 
   it('a newer agent’s extra fields (envelope and items) are ignored, not refused', async () => {
-    const item = { ...result('c01', clock), signalDbm: -61 };
-    const r = await post(t.hub.app, AGENT_A.token, { seq: 1, sentAt: clock, items: [item], agentVersion: '2.0' });
+    // two successes 30 s apart (M = 2 to be online), both with a field this hub does not know
+    clock += 30_000;
+    const items = alive('c01', clock).map((x) => ({ ...x, signalDbm: -61 }));
+    const r = await post(t.hub.app, AGENT_A.token, { seq: 1, sentAt: clock, items, agentVersion: '2.0' });
     expect(r.statusCode).toBe(200);
-    expect(r.json()).toEqual({ seq: 1, duplicate: false, accepted: 1, refused: [] });
+    expect(r.json()).toEqual({ seq: 1, duplicate: false, accepted: 2, refused: [] });
     expect(t.hub.monitor.cameras.get('c01')!.state).toBe('online');
   });
 
@@ -71,11 +76,12 @@ describe.each(DB_KINDS)('per-item ingest on %s', (kind) => {
 
   it('an item dated beyond the tolerance is refused alone, and its camera is not frozen by it', async () => {
     const far = Date.UTC(2099, 0, 1);
+    clock += 30_000; // so that alive() below (clock − 30 s, clock) is not before the hub's start
     const r = await post(t.hub.app, AGENT_A.token, batch(1, [result('c01', far), result('c02', clock)]));
     expect(r.json()).toMatchObject({ accepted: 1, refused: [{ index: 0, camera: 'c01', code: 'future' }] });
     expect(r.json().refused[0].reason).toMatch(/^dated \d+ s ahead of the hub's clock$/);
-    // the real results that follow are applied: c01 goes online, then offline after 3 failures
-    await post(t.hub.app, AGENT_A.token, batch(2, [result('c01', clock)]));
+    // the real results that follow are applied: c01 goes online (2 successes), then offline after 3 failures
+    await post(t.hub.app, AGENT_A.token, batch(2, alive('c01', clock)));
     expect(t.hub.monitor.cameras.get('c01')!.state).toBe('online');
     for (let i = 3; i <= 5; i++) {
       clock += 10_000;

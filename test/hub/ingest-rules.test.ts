@@ -87,8 +87,9 @@ describe('ingest: one batch', () => {
     const w = world();
     const svc = w.make();
     w.clock.set(T0 + 5000);
-    await svc.ingest(w.agent, { seq: 7, sentAt: T0, items: [ok(w.A, T0 + 4000), ok('nobody', T0)] });
-    expect(await ledgerRows(w.agent)).toEqual([{ seq: 7, accepted: 1, refused: 1, at: T0 + 5000 }]);
+    // two successes (M = 2 make A online from unknown, from the first), 3 s apart: 2 accepted, 'nobody' refused
+    await svc.ingest(w.agent, { seq: 7, sentAt: T0, items: [ok(w.A, T0 + 1000), ok(w.A, T0 + 4000), ok('nobody', T0)] });
+    expect(await ledgerRows(w.agent)).toEqual([{ seq: 7, accepted: 2, refused: 1, at: T0 + 5000 }]);
     expect(await transitionsOf(w.A)).toEqual([{ from_state: 'unknown', to_state: 'online' }]);
     expect(w.monitor.drainTransitions()).toEqual([]); // nothing left behind in the monitor
   });
@@ -241,17 +242,19 @@ describe('ingest: a failed commit', () => {
     });
     const svc = w.make();
     w.clock.set(T0 + 100);
-    await expect(svc.ingest(w.agent, { seq: 1, sentAt: T0, items: [ok(w.A, T0)] })).rejects.toThrow(/connection refused/);
+    // two successes, 100 ms apart: M = 2 make A online (the transition whose write fails)
+    const items = [ok(w.A, T0), ok(w.A, T0 + 100)];
+    await expect(svc.ingest(w.agent, { seq: 1, sentAt: T0, items })).rejects.toThrow(/connection refused/);
     expect(svc.lastReportAt(w.agent)).toBeNull();
     expect(svc.lastSeq(w.agent)).toBe(0); // not remembered: the agent must send it again
     w.clock.set(T0 + 200);
-    const retry = await svc.ingest(w.agent, { seq: 1, sentAt: T0, items: [ok(w.A, T0)] });
+    const retry = await svc.ingest(w.agent, { seq: 1, sentAt: T0, items });
     expect(retry.duplicate).toBe(false);
     expect(svc.lastReportAt(w.agent)).toBe(T0 + 200);
     // the first attempt's evidence was applied (a decision is never undone); the retry finds
-    // it "old", counts it accepted, and commits the transition the failed write left behind
-    expect(retry).toEqual({ seq: 1, duplicate: false, accepted: 1, refused: [] });
-    expect(await ledgerRows(w.agent)).toEqual([{ seq: 1, accepted: 1, refused: 0, at: T0 + 200 }]);
+    // both items "old", counts them accepted (2) and commits the transition the failed write left behind
+    expect(retry).toEqual({ seq: 1, duplicate: false, accepted: 2, refused: [] });
+    expect(await ledgerRows(w.agent)).toEqual([{ seq: 1, accepted: 2, refused: 0, at: T0 + 200 }]);
     expect(await transitionsOf(w.A)).toEqual([{ from_state: 'unknown', to_state: 'online' }]);
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DB_KINDS } from '../support/databases.ts';
 import { startTestHub, type TestHub } from '../support/hub-harness.ts';
 import { AGENT_A, AGENT_B, USERS } from '../support/tiny-county.ts';
-import { batch, get, login, post, result } from '../support/reports.ts';
+import { alive, batch, get, login, post, result } from '../support/reports.ts';
 
 describe.each(DB_KINDS)('ingest on %s', (kind) => {
   let t: TestHub;
@@ -15,12 +15,23 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
   afterEach(async () => t.close());
 
   it('applies a batch and acknowledges it once committed', async () => {
-    const r = await post(t.hub.app, AGENT_A.token, batch(1, [result('c01', clock), result('c02', clock), result('c04', clock, 'unreachable')]));
+    // online wants M = 2 successes from unknown: c01 and c02 answer at the hub's start and 30 s later (= clock)
+    clock += 30_000;
+    const r = await post(t.hub.app, AGENT_A.token, batch(1, [...alive('c01', clock), ...alive('c02', clock), result('c04', clock, 'unreachable')]));
     expect(r.statusCode).toBe(200);
-    expect(r.json()).toEqual({ seq: 1, duplicate: false, accepted: 3, refused: [] });
+    expect(r.json()).toEqual({ seq: 1, duplicate: false, accepted: 5, refused: [] }); // 2 + 2 + 1
     expect(t.hub.monitor.cameras.get('c01')!.state).toBe('online');
-    const rows = await t.hub.db.query<{ n: number }>(`select count(*)::int as n from camera_transitions`);
-    expect(rows[0]!.n).toBe(2); // c01, c02 unknown → online; c04 needs 3 failures
+    // the hub's start logged the 10 cameras of the tiny county as new in the registry (unknown → unknown, `registered`)
+    const registered = await t.hub.db.query<{ n: number }>(`select count(*)::int as n from camera_transitions where reason = 'registered'`);
+    expect(registered[0]!.n).toBe(10);
+    const rows = await t.hub.db.query<{ camera: string; from: string; to: string }>(
+      `select camera_code as camera, from_state as from, to_state as to from camera_transitions where reason <> 'registered' order by camera_code`,
+    );
+    // c01, c02 unknown → online; c04 needs 3 failures
+    expect(rows).toEqual([
+      { camera: 'c01', from: 'unknown', to: 'online' },
+      { camera: 'c02', from: 'unknown', to: 'online' },
+    ]);
   });
 
   it('a replayed batch changes nothing and says duplicate', async () => {
@@ -114,7 +125,9 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
   });
 
   it('state survives a restart: transitions, offline-since and rates', async () => {
-    await post(t.hub.app, AGENT_A.token, batch(1, [result('c01', clock), result('c02', clock)]));
+    // both online (M = 2 successes, at the hub's start and 30 s later); c02's last success is the second
+    clock += 30_000;
+    await post(t.hub.app, AGENT_A.token, batch(1, [...alive('c01', clock), ...alive('c02', clock)]));
     const lastOk = clock;
     for (let i = 2; i <= 4; i++) {
       clock += 30_000;
@@ -138,7 +151,11 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
   });
 
   it('an agent that goes silent turns its cameras unknown, not offline', async () => {
-    await post(t.hub.app, AGENT_A.token, batch(1, [result('c01', clock), result('c02', clock)]));
+    // online first (M = 2 successes, at the hub's start and 30 s later), so that going unknown is a change
+    clock += 30_000;
+    await post(t.hub.app, AGENT_A.token, batch(1, [...alive('c01', clock), ...alive('c02', clock)]));
+    expect(t.hub.monitor.cameras.get('c01')!.state).toBe('online');
+    // nothing arrives for longer than S after the batch's arrival (the sweep is by arrival time)
     clock += t.hub.monitor.config.staleAfterMs + 1;
     t.hub.monitor.sweep(clock);
     expect(t.hub.monitor.cameras.get('c01')!.state).toBe('unknown');
