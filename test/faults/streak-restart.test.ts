@@ -13,6 +13,7 @@ import { DB_KINDS } from '../support/databases.ts';
 import { startTestHub, type TestHub } from '../support/hub-harness.ts';
 import { batch, post, result } from '../support/reports.ts';
 import { AGENT_A } from '../support/tiny-county.ts';
+import { until } from '../support/wait.ts';
 
 const STEP = 10_000;
 
@@ -116,6 +117,8 @@ describe.each(DB_KINDS)('streaks across a hub restart (%s)', (kind) => {
     expect(cam().failStreak).toBe(0);
     // the gap (130 s > S = 120 s) ends the run: unknown from its last evidence (t0 + 30 s)
     expect(cam().state).toBe('unknown');
+    // written by the start's hand-over, which does not wait: poll (PostgreSQL takes a moment)
+    await until(async () => (await transitions()).at(-1)?.to === 'unknown', 5000, 'the stale transition of the start');
     expect((await transitions()).at(-1)).toEqual({ to: 'unknown', since: lastEvidence });
     await send('unreachable'); // t0 + 160 s: a new run, which starts unknown; its count restarts at 1
     expect(cam().state).toBe('unknown');
