@@ -31,7 +31,7 @@ export default {
   clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
   thresholds: { high: 90, low: 80, break: null },
   concurrency: 2,
-  timeoutMS: 10_000,
+  timeoutMS: 4_000,
   tempDirName: '.tmp/stryker',
   // not copied into the sandbox: other runs' sandboxes and scratch files, the demo's data
   ignorePatterns: ['/.tmp', '/data'],
