@@ -49,20 +49,21 @@ describe('scanXml', () => {
     expect(() => scanXml(`<r>${'x'.repeat(MAX_XML_CHARS)}</r>`)).toThrow('characters');
   });
 
-  it('linear: twice the input, about twice the time (not four times)', () => {
+  it('linear: four times the input, about four times the time (not sixteen)', () => {
     const body = (n: number): string => `<s:Fault>${'<tt:Value>x&amp;y</tt:Value><a b="c"/>'.repeat(n)}</s:Fault>`;
     const time = (xml: string): number => {
       let best = Infinity;
-      for (let k = 0; k < 5; k++) {
+      for (let k = 0; k < 9; k++) {
         const t = performance.now();
         scanXml(xml);
         best = Math.min(best, performance.now() - t);
       }
       return best;
     };
-    time(body(2000)); // warm up
+    time(body(4000)); // warm up
+    // a 4× input: linear ≈ 4×, quadratic ≈ 16×; the bound between leaves room for a GC pause or a busy machine
     const small = time(body(4000));
-    const large = time(body(8000));
-    expect(large / small).toBeLessThan(3.5);
+    const large = time(body(16000));
+    expect(large / small).toBeLessThan(10);
   });
 });
