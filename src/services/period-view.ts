@@ -163,21 +163,27 @@ export class PeriodView {
     };
   }
 
+  /** The period `text` names (a PeriodError if none), its first and last day, and which of its days are closed. */
+  private async open(text: string): Promise<{ period: Period; first: string; last: string; closed: Set<string> }> {
+    const period = parsePeriod(text, this.deps.monitor.config.tzOffsetMinutes);
+    if (typeof period === 'string') throw new PeriodError(period);
+    const first = period.days[0]!;
+    const last = period.days[period.days.length - 1]!;
+    const closed = new Set((await closedDays(this.deps.db, first)).filter((d) => d.day <= last).map((d) => d.day));
+    return { period, first, last, closed };
+  }
+
   /** One camera's days over a period (a retired camera's too); null when it is unknown or out of scope. */
   async cameraDays(scope: Scope, code: string, text: string): Promise<CameraDaysReply | null> {
     const { db, monitor } = this.deps;
     const tz = monitor.config.tzOffsetMinutes;
-    const period = parsePeriod(text, tz);
-    if (typeof period === 'string') throw new PeriodError(period);
-    const first = period.days[0]!;
-    const last = period.days[period.days.length - 1]!;
+    const { period, first, last, closed } = await this.open(text);
     const rows = await cameraDays(db, code, first, last);
     const entry = monitor.cameras.get(code) ?? monitor.retired.get(code);
     const gridId = entry?.gridId ?? rows[0]?.gridId;
     const grid = gridId === undefined ? undefined : monitor.grids.get(gridId)?.grid;
     if (!grid || !scope.allowsGrid(grid)) return null;
     const days: CameraDaysReply['days'] = [];
-    const closed = new Set((await closedDays(db, first)).filter((d) => d.day <= last).map((d) => d.day));
     const stored = new Map(rows.map((r) => [r.day, r]));
     const now = this.deps.now();
     const total = emptySpan();
@@ -216,11 +222,7 @@ export class PeriodView {
   async faultHours(scope: Scope, text: string, thresholdMs: number): Promise<FaultHoursReply> {
     const { db, monitor } = this.deps;
     const tz = monitor.config.tzOffsetMinutes;
-    const period = parsePeriod(text, tz);
-    if (typeof period === 'string') throw new PeriodError(period);
-    const first = period.days[0]!;
-    const last = period.days[period.days.length - 1]!;
-    const closed = new Set((await closedDays(db, first)).filter((d) => d.day <= last).map((d) => d.day));
+    const { period, first, last, closed } = await this.open(text);
     const offline = new Map<string, { gridId: string; ms: number }>();
     for (const r of await cameraOfflineSums(db, first, last)) offline.set(r.camera, { gridId: r.gridId, ms: r.offlineMs });
     const now = this.deps.now();
